@@ -1,0 +1,86 @@
+"""Demo content for coaching: the published training modules and a few managers' goals."""
+
+import datetime as dt
+from pathlib import Path
+
+import yaml
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from scoring.models import Category, Role
+from scoring.selectors import latest_scored_week, store_trends
+
+from .models import Goal, TrainingModule
+from .services import create_goal
+
+MODULES = Path(__file__).parent / "demo_modules"
+
+
+def read_module_file(path: Path) -> dict:
+    _, front, body = path.read_text(encoding="utf-8").split("---\n", 2)
+    meta = yaml.safe_load(front)
+    meta["body"] = body.strip() + "\n"
+    return meta
+
+
+@transaction.atomic
+def load_demo_modules() -> int:
+    categories = dict(Category.objects.values_list("code", "id"))
+    count = 0
+    for path in sorted(MODULES.glob("*.md")):
+        meta = read_module_file(path)
+        TrainingModule.objects.update_or_create(
+            slug=meta["slug"],
+            defaults={
+                "title": meta["title"],
+                "category_id": categories[meta["category"]],
+                "summary": meta["summary"],
+                "body": meta["body"],
+                "minutes": meta["minutes"],
+                "quiz": meta["quiz"],
+                "status": TrainingModule.Status.PUBLISHED,
+            },
+        )
+        count += 1
+    return count
+
+
+DEMO_GOALS = [
+    # (store code, category, points above today's score, weeks to due, the manager's words)
+    ("S001", "customer_advocacy", 6, 6, "Get advocacy up before the holiday season."),
+    ("S002", "team_retention", 10, 8, "Stop losing weekend staff; keep the team together."),
+    ("S004", "customer_satisfaction", 8, 5, "Quicker checkout at lunchtime."),
+    ("S005", "brand_loyalty", 12, 10, "More regulars coming back every week."),
+    ("S007", "team_engagement", 7, 6, "A team that enjoys the Saturday rush."),
+]
+
+
+@transaction.atomic
+def create_demo_goals() -> int:
+    User = get_user_model()
+    week = latest_scored_week()
+    if week is None:
+        return 0
+    created = 0
+    for code, category, lift, weeks, intent in DEMO_GOALS:
+        manager = User.objects.filter(
+            profile__role=Role.STORE_MANAGER, profile__stores__code=code
+        ).first()
+        if manager is None:
+            continue
+        store = manager.profile.stores.get(code=code)
+        if Goal.objects.filter(manager=manager, store=store, category__code=category).exists():
+            continue
+        current = next(
+            (t.score for t in store_trends(store, week) if t.category.code == category), None
+        )
+        create_goal(
+            manager=manager,
+            store=store,
+            category=Category.objects.get(code=category),
+            target_score=min(95.0, round((current or 60.0) + lift)),
+            due_date=week + dt.timedelta(weeks=weeks),
+            intent=intent,
+        )
+        created += 1
+    return created

@@ -1,0 +1,33 @@
+"""The LLM port: `get_coach()` gives the configured coach, `PLAYBOOK` the offline one."""
+
+from django.conf import settings
+
+from .base import Coach
+from .openai_adapter import OpenAICoach
+from .playbook import PlaybookCoach
+
+PLAYBOOK = PlaybookCoach()
+
+
+def provider_name() -> str:
+    """The configured provider; unset means openai once an endpoint or key is given."""
+    if settings.COACH_LLM_PROVIDER:
+        return settings.COACH_LLM_PROVIDER
+    return "openai" if (settings.OPENAI_BASE_URL or settings.OPENAI_API_KEY) else "playbook"
+
+
+def get_coach() -> Coach:
+    provider = provider_name()
+    if provider == "playbook":
+        return PLAYBOOK
+    if provider == "openai":
+        return OpenAICoach(
+            base_url=settings.OPENAI_BASE_URL,
+            api_key=settings.OPENAI_API_KEY,
+            model=settings.OPENAI_MODEL,
+            timeout=settings.OPENAI_TIMEOUT,
+            max_retries=settings.OPENAI_MAX_RETRIES,
+            mode=settings.COACH_LLM_MODE,
+            max_completion_tokens=settings.COACH_MAX_COMPLETION_TOKENS,
+        )
+    raise ValueError(f"COACH_LLM_PROVIDER must be 'playbook' or 'openai', not {provider!r}")

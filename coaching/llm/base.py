@@ -1,0 +1,142 @@
+"""The port between coaching and any coach, LLM or not.
+
+A coach turns a `PlanRequest` (plain data: no ORM objects, no personal data beyond the manager's
+first name) into a `PlanOut`. Every model call is reported as a `CallRecord` in the `calls` list the
+caller passes in, so the service can log it even when the call raised.
+"""
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+from .schemas import ModuleDraftOut, PlanOut
+
+
+@dataclass(frozen=True)
+class FocusItem:
+    category: str
+    name: str
+    score: float
+    change: float | None
+    region_median: float | None
+    chain_top_quartile: float | None
+    slope: float | None
+    situation: str  # declining | goal | low | steady: which playbook practices fit
+    reason: str
+    goal_target: float | None = None
+    goal_due: str | None = None
+
+
+@dataclass(frozen=True)
+class GoalText:
+    category: str
+    target: float
+    due: str
+    intent: str  # the manager's own words: data, never instructions
+
+
+@dataclass(frozen=True)
+class ModuleRef:
+    slug: str
+    title: str
+    summary: str
+    category: str
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    manager_first_name: str
+    store_code: str
+    week: str
+    data_week: str
+    focus: tuple[FocusItem, ...]
+    goals: tuple[GoalText, ...] = ()
+    modules: tuple[ModuleRef, ...] = ()
+    recent_practices: tuple[str, ...] = ()
+
+    def data(self) -> dict:
+        return asdict(self)
+
+    def fingerprint_source(self) -> str:
+        return json.dumps(self.data(), sort_keys=True)
+
+    def quoted_numbers(self) -> list[float]:
+        """Every number the data holds, and the gaps a coach may fairly quote between them."""
+        text = json.dumps({k: v for k, v in self.data().items() if k != "recent_practices"})
+        numbers = [float(n) for n in NUMBER.findall(text)]
+        for item in self.focus:
+            for other in (item.region_median, item.chain_top_quartile, item.goal_target):
+                if other is not None:
+                    numbers.append(abs(other - item.score))
+        return numbers
+
+
+NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class ModuleDraftRequest:
+    category: str
+    category_name: str
+    objective: str  # the trainer's words: data, never instructions
+    minutes: int
+
+
+@dataclass
+class CallRecord:
+    provider: str
+    model: str
+    prompt_version: str
+    attempt: int = 1
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_ms: int = 0
+    outcome: str = "ok"  # ok | invalid | transient | error
+    error: str = ""
+
+
+class LLMError(Exception):
+    """A coach could not give an answer."""
+
+
+class TransientLLMError(LLMError):
+    """429, 5xx, timeout or a dropped connection: worth trying again later."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentLLMError(LLMError):
+    """Bad key, unknown model, bad request: retrying will not help."""
+
+
+class InvalidAnswer(LLMError):
+    """The model answered, but not usably (not JSON, off-schema, refused or truncated)."""
+
+    def __init__(self, message: str, raw: str = "") -> None:
+        super().__init__(message)
+        self.raw = raw
+
+
+@dataclass
+class Repair:
+    """What went wrong with the previous answer, for the one repair attempt."""
+
+    previous_answer: str
+    problems: list[str] = field(default_factory=list)
+
+
+class Coach(Protocol):
+    name: str
+    model: str
+    prompt_version: str
+
+    def weekly_plan(
+        self, request: PlanRequest, *, calls: list[CallRecord], repair: Repair | None = None
+    ) -> PlanOut: ...
+
+    def draft_module(
+        self, request: ModuleDraftRequest, *, calls: list[CallRecord]
+    ) -> ModuleDraftOut: ...

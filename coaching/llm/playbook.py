@@ -1,0 +1,142 @@
+"""The offline coach: deterministic tips from category playbooks and published modules.
+
+It is the embedded default and the stand-in whenever the LLM fails. Practices are chosen to fit
+the situation (declining, low, goal, steady), rotated week to week and never repeated from the
+manager's recent plans while another fitting practice is left.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from .base import CallRecord, ModuleDraftRequest, PlanRequest, Repair
+from .schemas import ModuleDraftOut, PlanOut, QuizQuestionOut, SectionOut, TipOut
+
+PLAYBOOKS = Path(__file__).parent / "playbooks"
+
+
+@dataclass(frozen=True)
+class Practice:
+    key: str
+    title: str
+    suits: tuple[str, ...]
+    effort: str
+    steps: tuple[str, ...]
+    measure: str
+
+
+@cache
+def playbook(category: str) -> tuple[Practice, ...]:
+    data = yaml.safe_load((PLAYBOOKS / f"{category}.yaml").read_text(encoding="utf-8"))
+    return tuple(
+        Practice(
+            key=p["key"],
+            title=p["title"],
+            suits=tuple(p["suits"]),
+            effort=p["effort"],
+            steps=tuple(p["steps"]),
+            measure=p["measure"],
+        )
+        for p in data["practices"]
+    )
+
+
+def _rank(*parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def choose_practice(category: str, situation: str, *, week: str, store: str, recent) -> Practice:
+    """A practice that suits the situation, varied by week and store, avoiding recent ones."""
+    practices = playbook(category)
+    fitting = [p for p in practices if situation in p.suits] or list(practices)
+    fresh = [p for p in fitting if p.key not in recent] or fitting
+    return min(fresh, key=lambda p: _rank(store, week, category, p.key))
+
+
+class PlaybookCoach:
+    name = "playbook"
+    model = "playbook"
+    prompt_version = "playbook.v1"
+
+    def weekly_plan(
+        self, request: PlanRequest, *, calls: list[CallRecord], repair: Repair | None = None
+    ) -> PlanOut:
+        calls.append(CallRecord(self.name, self.model, self.prompt_version, attempt=len(calls) + 1))
+        tips = []
+        for item in request.focus:
+            practice = choose_practice(
+                item.category,
+                item.situation,
+                week=request.week,
+                store=request.store_code,
+                recent=request.recent_practices,
+            )
+            module = next((m for m in request.modules if m.category == item.category), None)
+            tips.append(
+                TipOut(
+                    category=item.category,
+                    title=practice.title,
+                    why=f"{item.reason} What to watch: {practice.measure}",
+                    steps=list(practice.steps[:4]),
+                    module_slug=module.slug if module else None,
+                )
+            )
+        return PlanOut(tips=tips)
+
+    def practice_keys(self, request: PlanRequest) -> dict[str, str]:
+        """Which practice each focus category got, so the next weeks can avoid it."""
+        return {
+            item.category: choose_practice(
+                item.category,
+                item.situation,
+                week=request.week,
+                store=request.store_code,
+                recent=request.recent_practices,
+            ).key
+            for item in request.focus
+        }
+
+    def draft_module(
+        self, request: ModuleDraftRequest, *, calls: list[CallRecord]
+    ) -> ModuleDraftOut:
+        calls.append(CallRecord(self.name, self.model, "playbook.v1"))
+        practices = playbook(request.category)[:4]
+        sections = [
+            SectionOut(
+                heading="Why it matters",
+                body=f"This module supports the objective: *{request.objective}*. "
+                f"It draws on the {request.category_name.lower()} practices that work on the floor.",
+            ),
+            *[
+                SectionOut(
+                    heading=p.title,
+                    body="\n".join(f"{n}. {step}" for n, step in enumerate(p.steps, 1))
+                    + f"\n\n**What to watch:** {p.measure}",
+                )
+                for p in practices[:3]
+            ],
+        ]
+        quiz = []
+        for number, p in enumerate(practices[:3]):
+            choices = [o.measure for o in practices if o is not p][:3]
+            choices.insert(number % 4, p.measure)  # the right answer moves between questions
+            quiz.append(
+                QuizQuestionOut(
+                    question=f"What should you watch after '{p.title.lower()}'?",
+                    choices=choices,
+                    answer=number % 4,
+                    explanation="Each practice comes with the signal that shows it is working.",
+                )
+            )
+        return ModuleDraftOut(
+            title=f"{request.category_name}: {practices[0].title}"[:80],
+            summary=f"Practical steps for {request.category_name.lower()}: {request.objective}"[
+                :240
+            ],
+            sections=sections,
+            practice_steps=[p.steps[0] for p in practices],
+            quiz=quiz,
+        )

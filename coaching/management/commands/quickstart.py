@@ -1,0 +1,30 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from coaching.demo import create_demo_goals, load_demo_modules
+from scoring.models import Store
+
+
+class Command(BaseCommand):
+    help = "Set up and run ROR Coach in one go: migrate, demo data, this week's coaching, serve."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-serve", action="store_true", help="do everything but serve")
+        parser.add_argument("--reset-demo", action="store_true", help="rebuild the demo data")
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+
+    def handle(self, *args, no_serve: bool, reset_demo: bool, addrport: str, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database migrated.")
+        if reset_demo or not Store.objects.exists():
+            call_command("demo", stdout=self.stdout)
+        else:
+            self.stdout.write("Demo data already present (--reset-demo rebuilds it).")
+        modules = load_demo_modules()
+        goals = create_demo_goals()
+        self.stdout.write(f"{modules} training modules published, {goals} demo goals added.")
+        call_command("generate_coaching", stdout=self.stdout)
+        if no_serve:
+            return
+        self.stdout.write(f"Serving on http://{addrport}/admin/ (Ctrl+C stops).")
+        call_command("runserver", addrport, use_reloader=False)

@@ -1,0 +1,154 @@
+"""Managers' goals, training modules, weekly coaching plans and their tips, and the LLM call log."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from scoring.models import Category, Store
+from scoring.weeks import week_label
+
+PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+
+
+class Goal(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        ACHIEVED = "achieved"
+        MISSED = "missed"
+        DROPPED = "dropped"
+
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="goals")
+    store = models.ForeignKey(Store, models.CASCADE, related_name="goals")
+    category = models.ForeignKey(Category, models.PROTECT, related_name="goals")
+    target_score = models.DecimalField(max_digits=4, decimal_places=1, validators=PERCENT)
+    due_date = models.DateField()
+    intent = models.TextField(max_length=500, blank=True, help_text="In the manager's words")
+    baseline_score = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_date"]
+        indexes = [models.Index(fields=["manager", "status"], name="goal_manager_status")]
+
+    def __str__(self) -> str:
+        return f"{self.category} to {self.target_score} by {self.due_date}"
+
+
+class TrainingModule(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        PUBLISHED = "published"
+        ARCHIVED = "archived"
+
+    title = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    category = models.ForeignKey(Category, models.PROTECT, related_name="modules")
+    summary = models.CharField(max_length=300)
+    body = models.TextField(help_text="Markdown")
+    minutes = models.PositiveSmallIntegerField(default=15)
+    quiz = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["category__display_order", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class WeeklyPlan(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        READY = "ready"
+        FALLBACK = "fallback"  # the playbook coach stood in for the LLM; see fallback_reason
+        FAILED = "failed"
+
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="plans")
+    store = models.ForeignKey(Store, models.CASCADE, related_name="plans")
+    week = models.DateField(help_text="Monday of the coaching week")
+    data_week = models.DateField(null=True, blank=True, help_text="Week of the scores used")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    provider = models.CharField(max_length=20, blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    prompt_version = models.CharField(max_length=40, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    focus = models.JSONField(default=list, blank=True)
+    fallback_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["manager", "store", "week"], name="one_plan_per_manager_store_week"
+            )
+        ]
+        indexes = [models.Index(fields=["week", "status"], name="plan_week_status")]
+
+    def __str__(self) -> str:
+        return f"{self.store.code} {week_label(self.week)} ({self.status})"
+
+
+class CoachingTip(models.Model):
+    class Followup(models.TextChoices):
+        WORKED = "worked"
+        PARTLY = "partly"
+        DID_NOT = "did_not", "did not work"
+
+    plan = models.ForeignKey(WeeklyPlan, models.CASCADE, related_name="tips")
+    category = models.ForeignKey(Category, models.PROTECT, related_name="tips")
+    order = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=120)
+    why = models.TextField()
+    steps = models.JSONField(default=list)
+    module = models.ForeignKey(
+        TrainingModule, models.SET_NULL, null=True, blank=True, related_name="tips"
+    )
+    practice_key = models.CharField(max_length=80, blank=True, help_text="playbook practice used")
+    done_at = models.DateTimeField(null=True, blank=True)
+    helpful = models.BooleanField(null=True, blank=True)
+    dismissed_reason = models.CharField(max_length=200, blank=True)
+    comment = models.TextField(blank=True)
+    # Four weeks after a tip is done the manager is asked whether it worked.
+    followup_answer = models.CharField(max_length=10, choices=Followup.choices, blank=True)
+    followup_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["plan", "order"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LLMCall(models.Model):
+    class Outcome(models.TextChoices):
+        OK = "ok"
+        INVALID = "invalid"  # not JSON, broke the schema, refused, truncated, or ungrounded
+        TRANSIENT = "transient"  # 429, 5xx, timeout, connection: worth retrying
+        ERROR = "error"  # anything else: not worth retrying
+
+    plan = models.ForeignKey(
+        WeeklyPlan, models.SET_NULL, null=True, blank=True, related_name="llm_calls"
+    )
+    purpose = models.CharField(max_length=20, default="weekly_plan")
+    provider = models.CharField(max_length=20)
+    model = models.CharField(max_length=100)
+    prompt_version = models.CharField(max_length=40)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=10, decimal_places=6, default=0)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="llmcall_created")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model} {self.outcome}"

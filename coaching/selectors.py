@@ -1,0 +1,115 @@
+"""Reads for coaching: goal progress and everything a week's plans need, loaded in bulk."""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Max
+
+from scoring.models import CategoryScore, Store
+from scoring.selectors import CategoryTrend, category_trends, store_trends
+from scoring.weeks import weeks_back
+
+from .models import Goal, TrainingModule, WeeklyPlan
+
+AT_RISK_MARGIN = 5.0  # points short of target at the due date that still count as "at risk"
+
+
+@dataclass(frozen=True)
+class GoalProgress:
+    goal: Goal
+    current: float | None
+    baseline: float | None
+    target: float
+    projected: float | None  # at the due date, from the 12-week slope
+    status: str  # on_track | at_risk | off_track | no_data
+
+
+def goal_progress(goal: Goal, *, week: dt.date, trend: CategoryTrend | None = None) -> GoalProgress:
+    if trend is None:
+        trend = next(t for t in store_trends(goal.store, week) if t.category.id == goal.category_id)
+    target = float(goal.target_score)
+    baseline = None if goal.baseline_score is None else float(goal.baseline_score)
+    if trend.score is None:
+        return GoalProgress(goal, None, baseline, target, None, "no_data")
+    weeks_left = max(0, (goal.due_date - week).days // 7)
+    projected = trend.score + (trend.slope or 0.0) * weeks_left
+    projected = round(min(100.0, max(0.0, projected)), 1)
+    if projected >= target:
+        status = "on_track"
+    elif projected >= target - AT_RISK_MARGIN:
+        status = "at_risk"
+    else:
+        status = "off_track"
+    return GoalProgress(goal, trend.score, baseline, target, projected, status)
+
+
+def data_week_for(week: dt.date, store_ids: Sequence[int]) -> dt.date | None:
+    """The newest scored week before the coaching week."""
+    return (
+        CategoryScore.objects.filter(store_id__in=store_ids, week__lt=week)
+        .aggregate(latest=Max("week"))
+        .get("latest")
+    )
+
+
+@dataclass
+class WeekContext:
+    """Everything the plans of one batch need, in a fixed number of queries."""
+
+    week: dt.date
+    data_week: dt.date | None
+    trends: dict[int, list[CategoryTrend]]
+    region_of: dict[int, int]
+    goals: dict[tuple[int, int], list[Goal]]
+    modules: list[TrainingModule]
+    existing: dict[tuple[int, int], WeeklyPlan]
+    recent_focus: dict[tuple[int, int], set[str]]  # coached with no newer data since
+    recent_practices: dict[tuple[int, int], set[str]]
+
+
+def load_week_context(week: dt.date, pairs: Sequence[tuple[int, int]]) -> WeekContext:
+    """`pairs` are (manager id, store id). Trends cover every store of the regions involved, so a
+    reason can compare a drop with the rest of the region."""
+    store_ids = sorted({store for _, store in pairs})
+    manager_ids = sorted({manager for manager, _ in pairs})
+    data_week = data_week_for(week, store_ids)
+    region_of = dict(
+        Store.objects.filter(
+            region__in=Store.objects.filter(id__in=store_ids).values("region")
+        ).values_list("id", "region_id")
+    )
+    trends = category_trends(store_ids=list(region_of), week=data_week) if data_week else {}
+
+    goals = defaultdict(list)
+    for goal in Goal.objects.filter(
+        manager_id__in=manager_ids, store_id__in=store_ids, status=Goal.Status.ACTIVE
+    ).select_related("category"):
+        goals[(goal.manager_id, goal.store_id)].append(goal)
+
+    existing = {}
+    recent_focus = defaultdict(set)
+    recent_practices = defaultdict(set)
+    plans = WeeklyPlan.objects.filter(
+        manager_id__in=manager_ids,
+        store_id__in=store_ids,
+        week__gte=weeks_back(week, 4),
+        week__lte=week,
+    ).prefetch_related("tips")
+    for plan in plans:
+        key = (plan.manager_id, plan.store_id)
+        if plan.week == week:
+            existing[key] = plan
+            continue
+        recent_practices[key].update(t.practice_key for t in plan.tips.all() if t.practice_key)
+        if plan.week >= weeks_back(week, 2) and plan.data_week == data_week:
+            recent_focus[key].update(item["category"] for item in plan.focus)
+    modules = list(
+        TrainingModule.objects.filter(status=TrainingModule.Status.PUBLISHED).select_related(
+            "category"
+        )
+    )
+    return WeekContext(
+        week, data_week, trends, region_of, goals, modules, existing, recent_focus, recent_practices
+    )

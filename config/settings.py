@@ -1,0 +1,182 @@
+"""ROR Coach settings: every knob comes from the environment (see the README's configuration table).
+
+With nothing set, the project runs embedded: SQLite in the project folder, Celery tasks run eagerly
+and the offline playbook coach writes the coaching.
+"""
+
+from pathlib import Path
+
+import environ
+from celery.schedules import crontab
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")  # optional; a missing file is fine
+
+DEBUG = env.bool("DEBUG", default=True)
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-set-SECRET_KEY-in-production")
+else:
+    SECRET_KEY = env.str("SECRET_KEY")  # no default outside DEBUG: refuse to start without one
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "scoring",
+    "coaching",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the server read while an import or the coaching batch writes; IMMEDIATE makes a
+    # transaction take the write lock up front, so concurrent writers wait (up to the timeout)
+    # instead of failing with "database is locked" when a read turns into a write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+        }
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env.str(
+            "STATICFILES_BACKEND",
+            default="django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        )
+    },
+}
+
+LOGIN_URL = "admin:login"
+
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ROR Coach <coach@localhost>")
+
+# --- Celery: unset broker = run every task eagerly, in-process -------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+# --- Scoring --------------------------------------------------------------------------------
+# A score built from fewer responses than this is shown but marked low confidence.
+SCORING_MIN_RESPONSES = env.int("SCORING_MIN_RESPONSES", default=5)
+# A week-over-week change is "significant" when larger than this many standard deviations of
+# the store's own week-to-week changes over the last SCORING_NOISE_WEEKS weeks.
+SCORING_NOISE_SIGMAS = env.float("SCORING_NOISE_SIGMAS", default=2.0)
+SCORING_NOISE_WEEKS = env.int("SCORING_NOISE_WEEKS", default=12)
+# ...but never less than this many points, so a perfectly flat history doesn't flag every wobble.
+SCORING_NOISE_FLOOR = env.float("SCORING_NOISE_FLOOR", default=1.0)
+# Import batches: rows per INSERT; bounded so memory stays flat whatever the file size.
+SCORING_IMPORT_BATCH = env.int("SCORING_IMPORT_BATCH", default=5000)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# --- Coaching and the LLM ---------------------------------------------------------------------
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
+# The SDK's own default waits 10 minutes; a weekly plan that takes over a minute has failed.
+OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=60.0)
+# SDK-level retries stay at 0-1: the coaching batch and the Celery task own the backoff.
+OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=0)
+# parse | json_schema | json_object: OpenAI-compatible servers differ in what they support.
+COACH_LLM_MODE = env.str("COACH_LLM_MODE", default="parse")
+COACH_MAX_COMPLETION_TOKENS = env.int("COACH_MAX_COMPLETION_TOKENS", default=1500)
+# `playbook` or `openai`; empty: openai when a base URL or key is configured, else playbook.
+COACH_LLM_PROVIDER = env.str("COACH_LLM_PROVIDER", default="")
+COACH_LLM_CONCURRENCY = env.int("COACH_LLM_CONCURRENCY", default=32)
+# Attempts per plan on 429/5xx/timeouts before the playbook coach stands in.
+COACH_LLM_ATTEMPTS = env.int("COACH_LLM_ATTEMPTS", default=3)
+COACH_LLM_BACKOFF_SECONDS = env.float("COACH_LLM_BACKOFF_SECONDS", default=2.0)
+# USD per million tokens, for the cost estimate on each logged call.
+COACH_PRICE_INPUT_PER_MTOK = env.float("COACH_PRICE_INPUT_PER_MTOK", default=0.15)
+COACH_PRICE_OUTPUT_PER_MTOK = env.float("COACH_PRICE_OUTPUT_PER_MTOK", default=0.60)
+# Plans are generated on Monday at this local hour in each store's time zone.
+COACH_SCHEDULE_HOUR = env.int("COACH_SCHEDULE_HOUR", default=6)
+# Managers per Celery task when the week fans out.
+COACH_BATCH_CHUNK = env.int("COACH_BATCH_CHUNK", default=32)
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+CELERY_TASK_ROUTES = {"coaching.tasks.generate_plans": {"queue": "llm"}}
+CELERY_BEAT_SCHEDULE = {
+    # Hourly around Monday in UTC; the task picks the stores whose local time is COACH_SCHEDULE_HOUR.
+    "weekly-coaching": {
+        "task": "coaching.tasks.schedule_weekly_coaching",
+        "schedule": crontab(minute=0, day_of_week="sun,mon,tue"),
+    },
+}

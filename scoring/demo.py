@@ -1,0 +1,222 @@
+"""A believable demo chain: regions, stores with distinct trajectories, people for every role,
+and the questionnaire answers and metric readings that produce its scores.
+
+Deterministic for a given seed and idempotent: running it again rebuilds the same data.
+"""
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from .metrics import METRICS
+from .models import (
+    Answer,
+    Category,
+    CategoryScore,
+    MetricReading,
+    Question,
+    Region,
+    Role,
+    Store,
+    Submission,
+)
+from .services import MetricInput, assign_role, recompute_questionnaire_scores, record_metrics
+from .weeks import week_start, weeks_back
+
+DEMO_PASSWORD = "ror-demo-2026"  # noqa: S105 - printed for the demo on purpose
+
+REGIONS = [
+    ("north", "North", "Europe/London"),
+    ("south", "South", "Europe/London"),
+    ("west", "West", "Europe/Dublin"),
+]
+TOWNS = [
+    "Leeds", "Brighton", "Galway", "York", "Bath", "Cork", "Durham", "Exeter", "Limerick",
+    "Hull", "Oxford", "Sligo", "Carlisle", "Canterbury", "Kilkenny", "Lancaster", "Winchester",
+    "Athlone", "Sheffield", "Salisbury", "Ennis", "Harrogate", "Truro", "Tralee", "Bradford",
+    "Chichester", "Wexford", "Whitby", "Poole", "Dundalk",
+]  # fmt: skip
+FIRST_NAMES = [
+    "Aisha", "Ben", "Chloe", "Dev", "Erin", "Farid", "Grace", "Hugo", "Isla", "Jon", "Kemi",
+    "Liam", "Maya", "Niall", "Olu", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Vik",
+    "Wren", "Yusuf", "Zoe",
+]  # fmt: skip
+# Each store follows one of these stories; the last one has a single category collapsing.
+TRAJECTORIES = ["improving", "declining", "noisy", "steady", "collapsing", "improving", "steady"]
+COLLAPSE_WEEKS = 4
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    scope: str
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    stores: int
+    weeks: int
+    first_week: dt.date
+    last_week: dt.date
+    submissions: int
+    answers: int
+    metric_readings: int
+    scores: int
+    logins: list[DemoLogin]
+
+
+@transaction.atomic
+def build_demo(*, stores: int = 24, weeks: int = 26, seed: int = 1) -> DemoSummary:
+    rng = random.Random(seed)
+    last_week = weeks_back(week_start(timezone.localdate()), 1)  # the last complete week
+    all_weeks = [weeks_back(last_week, i) for i in reversed(range(weeks))]
+
+    regions = [
+        Region.objects.update_or_create(code=code, defaults={"name": name})[0]
+        for code, name, _ in REGIONS
+    ]
+    demo_stores = []
+    for index in range(stores):
+        tz = REGIONS[index % len(REGIONS)][2]
+        region = regions[index % len(REGIONS)]
+        store, _ = Store.objects.update_or_create(
+            code=f"S{index + 1:03d}",
+            defaults={"name": TOWNS[index % len(TOWNS)], "region": region, "timezone": tz},
+        )
+        demo_stores.append(store)
+
+    logins = _people(regions, demo_stores)
+    _clear(demo_stores)
+    categories = list(Category.objects.filter(active=True))
+    questions = list(Question.objects.filter(active=True))
+    submissions, answers, readings = _scores(rng, demo_stores, all_weeks, categories, questions)
+    recompute_questionnaire_scores(store_ids=[s.id for s in demo_stores], weeks=all_weeks)
+    record_metrics(readings)
+    return DemoSummary(
+        stores=len(demo_stores),
+        weeks=weeks,
+        first_week=all_weeks[0],
+        last_week=last_week,
+        submissions=submissions,
+        answers=answers,
+        metric_readings=len(readings),
+        scores=CategoryScore.objects.filter(store__in=demo_stores).count(),
+        logins=logins,
+    )
+
+
+def _people(regions: list[Region], stores: list[Store]) -> list[DemoLogin]:
+    User = get_user_model()
+    password = make_password(DEMO_PASSWORD)  # hash once: the hasher is slow by design
+
+    def user(username: str, first_name: str, **extra) -> object:
+        person, _ = User.objects.update_or_create(
+            username=username,
+            defaults={
+                "first_name": first_name,
+                "email": f"{username}@demo.invalid",
+                "password": password,
+                **extra,
+            },
+        )
+        return person
+
+    logins = []
+    admin = user("admin", "Alex", is_staff=True, is_superuser=True)
+    assign_role(admin, Role.ADMIN)
+    logins.append(DemoLogin("admin", Role.ADMIN, "the whole chain"))
+    trainer = user("trainer", "Tess")
+    assign_role(trainer, Role.TRAINER)
+    logins.append(DemoLogin("trainer", Role.TRAINER, "training modules"))
+    for region in regions:
+        lead = user(f"lead.{region.code}", f"{region.name} lead")
+        assign_role(lead, Role.REGIONAL_LEAD, regions=[region])
+        logins.append(DemoLogin(lead.username, Role.REGIONAL_LEAD, f"{region.name} region"))
+    for index, store in enumerate(stores):
+        manager = user(f"manager.{store.code.lower()}", FIRST_NAMES[index % len(FIRST_NAMES)])
+        assign_role(manager, Role.STORE_MANAGER, stores=[store])
+        logins.append(DemoLogin(manager.username, Role.STORE_MANAGER, f"{store.code} {store.name}"))
+    return logins
+
+
+def _clear(stores: list[Store]) -> None:
+    Answer.objects.filter(submission__store__in=stores).delete()
+    Submission.objects.filter(store__in=stores).delete()
+    MetricReading.objects.filter(store__in=stores).delete()
+    CategoryScore.objects.filter(store__in=stores).delete()
+
+
+def _target(rng: random.Random, kind: str, base: float, week: int, weeks: int, falls: bool):
+    """The score a store 'really' has in a category in a given week, before sampling noise."""
+    progress = week / max(weeks - 1, 1)
+    drift = {"improving": 14, "declining": -12, "noisy": 0, "steady": 2, "collapsing": 1}[kind]
+    jitter = rng.gauss(0, 7 if kind == "noisy" else 1.5)
+    value = base + drift * progress + jitter
+    if falls and week >= weeks - COLLAPSE_WEEKS:
+        value -= 9 * (week - (weeks - COLLAPSE_WEEKS) + 1)
+    return min(97.0, max(5.0, value))
+
+
+def _scores(rng, stores, weeks, categories, questions):
+    by_category = {c.id: [q for q in questions if q.category_id == c.id] for c in categories}
+    submissions = answers = 0
+    readings: list[MetricInput] = []
+    metrics_of = {c.code: [m for m in METRICS.values() if m.category == c.code] for c in categories}
+    for index, store in enumerate(stores):
+        kind = TRAJECTORIES[index % len(TRAJECTORIES)]
+        bases = {c.id: rng.uniform(48, 82) for c in categories}
+        falling = rng.choice(categories).id if kind == "collapsing" else None
+        store_subs: list[Submission] = []
+        store_answers: list[list[Answer]] = []
+        for number, week in enumerate(weeks):
+            targets = {
+                c.id: _target(rng, kind, bases[c.id], number, len(weeks), c.id == falling)
+                for c in categories
+            }
+            # Small stores sometimes get too few responses: those weeks are low confidence.
+            respondents = (
+                rng.randint(2, 4) if kind == "noisy" and number % 5 == 0 else rng.randint(6, 14)
+            )
+            for _ in range(respondents):
+                store_subs.append(Submission(store=store, week=week))
+                store_answers.append(
+                    [
+                        Answer(question=q, value=_answer(rng, targets[c.id]))
+                        for c in categories
+                        for q in by_category[c.id]
+                    ]
+                )
+            for category in categories:
+                for spec in metrics_of[category.code]:
+                    readings.append(_reading(rng, store, week, spec, targets[category.id]))
+        created = Submission.objects.bulk_create(store_subs, batch_size=2000)
+        flat = []
+        for submission, rows in zip(created, store_answers, strict=True):
+            for answer in rows:
+                answer.submission = submission
+                flat.append(answer)
+        Answer.objects.bulk_create(flat, batch_size=5000)
+        submissions += len(created)
+        answers += len(flat)
+    return submissions, answers, readings
+
+
+def _answer(rng: random.Random, target: float) -> int:
+    """A 1-5 answer whose expected value sits near the target score."""
+    centre = 1 + target / 100 * 4
+    return min(5, max(1, round(rng.gauss(centre, 0.9))))
+
+
+def _reading(rng, store, week, spec, target: float) -> MetricInput:
+    share = target / 100 if spec.higher_is_better else 1 - target / 100
+    value = spec.low + share * (spec.high - spec.low) + rng.gauss(0, (spec.high - spec.low) * 0.02)
+    sample = None if spec.code in {"staff_turnover", "training_hours"} else rng.randint(25, 140)
+    return MetricInput(
+        store=store, week=week, metric=spec.code, value=round(value, 2), sample_size=sample
+    )

@@ -1,0 +1,191 @@
+"""The chain (regions, stores, who looks after them) and what is measured about each store."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from .weeks import week_label
+
+
+class Region(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Store(models.Model):
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="stores")
+    timezone = models.CharField(max_length=64, default="UTC")
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Role(models.TextChoices):
+    STORE_MANAGER = "store_manager", "Store manager"
+    REGIONAL_LEAD = "regional_lead", "Regional lead"
+    TRAINER = "trainer", "Trainer"
+    ADMIN = "admin", "Administrator"
+
+
+class Profile(models.Model):
+    """A user's role in the chain and the part of it they look after.
+
+    Managers are tied to stores, leads to regions. Permissions come from the Django group of the
+    same role (kept in step by `scoring.services.assign_role`); this row says *where* they apply.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    stores = models.ManyToManyField(Store, blank=True, related_name="managers")
+    regions = models.ManyToManyField(Region, blank=True, related_name="leads")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+
+class Category(models.Model):
+    """One of the eight ROR categories. Weights are relative: ROR normalises them over the
+    categories present in a week, so they need not sum to 1 here."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    description = models.TextField(blank=True)
+    weight = models.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        default=Decimal("1.000"),
+        validators=[MinValueValidator(Decimal("0.001"))],
+    )
+    display_order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["display_order", "code"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Source(models.TextChoices):
+    QUESTIONNAIRE = "questionnaire", "Questionnaire"
+    METRIC = "metric", "Metric feed"
+    IMPORT = "import", "Import"
+
+
+class CategoryScore(models.Model):
+    """A store's 0-100 score in one category for one ISO week, from one source.
+
+    `responses` is the sample size behind the score; null means the source did not report one.
+    """
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="scores")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="scores")
+    week = models.DateField(help_text="Monday of the ISO week")
+    score = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    responses = models.PositiveIntegerField(null=True, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.IMPORT)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "category", "week", "source"], name="unique_score_per_source"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0, score__lte=100), name="score_between_0_and_100"
+            ),
+        ]
+        indexes = [models.Index(fields=["week", "category"], name="score_week_category")]
+        permissions = [("import_scores", "Can import score files")]
+
+    def __str__(self) -> str:
+        return f"{self.store.code} {self.category.code} {week_label(self.week)}: {self.score}"
+
+
+class Question(models.Model):
+    """A questionnaire item, answered 1 (strongly disagree) to 5 (strongly agree)."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="questions")
+    text = models.CharField(max_length=240)
+    display_order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["category__display_order", "display_order"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Submission(models.Model):
+    """One respondent's filled-in questionnaire for a store and week (anonymous by design)."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="submissions")
+    week = models.DateField()
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["store", "week"], name="submission_store_week")]
+
+    def __str__(self) -> str:
+        return f"Questionnaire {self.pk} for {self.store_id} in {week_label(self.week)}"
+
+
+class Answer(models.Model):
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    value = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "question"], name="one_answer_per_question"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(value__gte=1, value__lte=5), name="answer_between_1_and_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.value}"
+
+
+class MetricReading(models.Model):
+    """A raw operational metric (NPS, CSAT, turnover...) for a store and week, kept as reported;
+    its normalised 0-100 value lands in CategoryScore with source `metric`."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="metric_readings")
+    week = models.DateField()
+    metric = models.CharField(max_length=40)
+    value = models.DecimalField(max_digits=9, decimal_places=2)
+    sample_size = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "week", "metric"], name="one_reading_per_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.value} ({week_label(self.week)})"

@@ -1,0 +1,47 @@
+"""Shared fixtures, and the rule for tests that need a real service.
+
+Tests marked `postgres`, `redis` or `worker` skip, saying why, when their service is missing.
+CI sets REQUIRE_SERVICES=1, which turns every such skip into a failure.
+"""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.db import connection
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _missing(item) -> str | None:
+    needs = {marker.name for marker in item.iter_markers()}
+    if needs & {"postgres", "worker"} and connection.vendor != "postgresql":
+        return "needs PostgreSQL: run with DATABASE_URL=postgres://... (see README)"
+    if needs & {"redis", "worker"} and not _reachable(REDIS_URL):
+        return f"needs Redis at {REDIS_URL} (TEST_REDIS_URL)"
+    return None
+
+
+def pytest_runtest_setup(item):
+    reason = _missing(item)
+    if reason is None:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,82 @@
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from coaching.models import CoachingTip, WeeklyPlan
+from scoring.models import Answer, CategoryScore, MetricReading, Profile, Store, Submission
+from scoring.selectors import latest_scored_week, strengths_and_opportunities, weekly_ror
+from scoring.weeks import week_start, weeks_back
+
+pytestmark = pytest.mark.django_db
+
+
+def counts():
+    return (
+        Store.objects.count(),
+        Submission.objects.count(),
+        Answer.objects.count(),
+        MetricReading.objects.count(),
+        CategoryScore.objects.count(),
+        Profile.objects.count(),
+    )
+
+
+def test_demo_builds_a_scored_chain_and_is_idempotent():
+    out = io.StringIO()
+    call_command("demo", "--stores", "6", "--weeks", "8", "--seed", "3", stdout=out)
+    first = counts()
+    scores_first = sorted(
+        CategoryScore.objects.values_list("store__code", "week", "source", "score")
+    )
+
+    call_command("demo", "--stores", "6", "--weeks", "8", "--seed", "3", stdout=io.StringIO())
+
+    assert counts() == first
+    assert sorted(CategoryScore.objects.values_list("store__code", "week", "source", "score")) == (
+        scores_first
+    )
+    stores, submissions, answers, _readings, scores, profiles = first
+    assert stores == 6
+    assert answers == submissions * 24
+    assert scores == 6 * 8 * 8 * 2  # every category from questionnaire and metrics, every week
+    assert profiles == 6 + 3 + 2  # managers, leads, admin and trainer
+    text = out.getvalue()
+    assert "manager.s001" in text and "lead.north" in text and "ror-demo-2026" in text
+
+
+def test_demo_trajectories_differ_between_stores():
+    call_command("demo", "--stores", "5", "--weeks", "12", stdout=io.StringIO())
+    week = latest_scored_week()
+    first_week = weeks_back(week, 11)
+    ror = {(p.store_id, p.week): p.ror for p in weekly_ror(start=first_week, end=week)}
+    improving, declining, collapsing = (Store.objects.get(code=c) for c in ("S001", "S002", "S005"))
+
+    assert len({ror[(s.id, week)] for s in Store.objects.all()}) == 5
+    assert ror[(improving.id, week)] > ror[(improving.id, first_week)] + 3
+    assert ror[(declining.id, week)] < ror[(declining.id, first_week)] - 3
+    drops = strengths_and_opportunities(collapsing, week).largest_drops
+    assert drops and drops[0].change < -5, "one category of the collapsing store falls hard"
+
+
+def test_quickstart_no_serve_migrates_and_loads_demo_once(monkeypatch):
+    out = io.StringIO()
+    call_command("quickstart", "--no-serve", stdout=out)
+    assert "Demo chain: 24 stores" in out.getvalue()
+    assert "24 created" in out.getvalue()
+    managers = Profile.objects.filter(role="store_manager").count()
+    assert WeeklyPlan.objects.filter(week=week_start(timezone.localdate())).count() == managers
+    assert not WeeklyPlan.objects.exclude(status=WeeklyPlan.Status.READY).exists()
+    assert CoachingTip.objects.filter(plan__week=week_start(timezone.localdate())).count() >= 24
+    again = io.StringIO()
+    call_command("quickstart", "--no-serve", stdout=again)
+    assert "already present" in again.getvalue()
+    assert Store.objects.count() == 24
+
+
+@pytest.mark.postgres
+def test_postgres_run_really_uses_postgres():
+    assert connection.vendor == "postgresql"
+    assert connection.pg_version >= 130000
