@@ -327,7 +327,8 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("stream"):
             self._send_error(400, "Streaming is not supported by the fake OpenAI server.")
             return
-        self._perform(fake._next_behaviour(), body)
+        with fake._in_flight():
+            self._perform(fake._next_behaviour(), body)
 
     def _perform(self, behaviour: Behaviour, body: dict[str, Any]) -> None:
         match behaviour:
@@ -415,6 +416,8 @@ class FakeOpenAIServer:
         self._headers: list[dict[str, str]] = []
         self._connections: set[socket.socket] = set()
         self._stopping = threading.Event()
+        self._busy = 0
+        self.max_in_flight = 0
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -489,6 +492,19 @@ class FakeOpenAIServer:
         """Snapshot of each chat request's headers (lower-cased names), parallel to requests."""
         with self._lock:
             return list(self._headers)
+
+    @contextlib.contextmanager
+    def _in_flight(self):
+        """Counts chat requests being answered at once: `max_in_flight` proves concurrency
+        without timing anything."""
+        with self._lock:
+            self._busy += 1
+            self.max_in_flight = max(self.max_in_flight, self._busy)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._busy -= 1
 
     @property
     def request_count(self) -> int:

@@ -254,11 +254,9 @@ def test_32_concurrent_requests_all_succeed(server, client) -> None:
         )
         return resp.choices[0].message.content
 
-    started = time.monotonic()
     with ThreadPoolExecutor(max_workers=32) as pool:
         results = list(pool.map(call, range(32)))
-    elapsed = time.monotonic() - started
 
     assert results == [f"req-{i}" for i in range(32)]
     assert server.request_count == 32
-    assert elapsed < 3.0  # serial would take 9.6 s
+    assert server.max_in_flight > 1  # slow answers overlap: one client does not block another
