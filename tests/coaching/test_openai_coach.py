@@ -951,9 +951,11 @@ def test_check_rejects_wrong_categories_modules_and_tip_counts():
     assert problems(*good, tip("customer_advocacy"), request=request)[0] == (
         "expected 2 tips, one per focus category, got 3"
     )
-    [other] = problems(tip(), tip("promotions_roi", module_slug=None), request=request)
+    missing, other = problems(tip(), tip("promotions_roi", module_slug=None), request=request)
+    assert missing == "expected 2 tips, one per focus category, got 2; missing team_retention"
     assert other.startswith("tip 2: category 'promotions_roi' is not a focus category")
-    [twice] = problems(tip(), tip(), request=request)
+    missing, twice = problems(tip(), tip(), request=request)
+    assert missing.endswith("; missing team_retention")
     assert twice == "tip 2: a second tip for 'customer_advocacy'"
     [module] = problems(tip(module_slug="made-up"), tip("team_retention"), request=request)
     assert module == "tip 1: module 'made-up' is not one of the modules given"

@@ -31,7 +31,7 @@ from coaching.models import CoachingTip, LLMCall, WeeklyPlan
 from scoring.demo import build_demo
 from scoring.weeks import week_start
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")  # as tests/conftest.py
