@@ -67,6 +67,18 @@ class WeekContext:
     existing: dict[tuple[int, int], WeeklyPlan]
     recent_focus: dict[tuple[int, int], set[str]]  # coached with no newer data since
     recent_practices: dict[tuple[int, int], set[str]]
+    # Per region and category, the two largest confident drops as (points, store id): enough to
+    # find the largest drop among a store's neighbours without scanning the region per plan.
+    region_drops: dict[int, dict[str, list[tuple[float, int]]]]
+
+    def largest_drops_elsewhere(self, store_id: int) -> dict[str, float]:
+        """The largest drop per category among the other stores of this store's region."""
+        largest = {}
+        for code, top in self.region_drops.get(self.region_of[store_id], {}).items():
+            points = next((points for points, other in top if other != store_id), None)
+            if points is not None:
+                largest[code] = points
+        return largest
 
 
 def load_week_context(week: dt.date, pairs: Sequence[tuple[int, int]]) -> WeekContext:
@@ -111,5 +123,27 @@ def load_week_context(week: dt.date, pairs: Sequence[tuple[int, int]]) -> WeekCo
         )
     )
     return WeekContext(
-        week, data_week, trends, region_of, goals, modules, existing, recent_focus, recent_practices
+        week,
+        data_week,
+        trends,
+        region_of,
+        goals,
+        modules,
+        existing,
+        recent_focus,
+        recent_practices,
+        _region_drops(trends, region_of),
     )
+
+
+def _region_drops(trends, region_of) -> dict[int, dict[str, list[tuple[float, int]]]]:
+    drops: dict[int, dict[str, list[tuple[float, int]]]] = defaultdict(dict)
+    for store_id, store_trends_ in trends.items():
+        for t in store_trends_:
+            if t.change is None or t.change >= 0 or t.low_confidence:
+                continue
+            top = drops[region_of[store_id]].setdefault(t.category.code, [])
+            top.append((-t.change, store_id))
+            top.sort(reverse=True)
+            del top[2:]
+    return drops

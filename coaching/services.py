@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import connections, transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from scoring.models import Category, Role, Store
@@ -114,7 +114,7 @@ def tips_due_for_followup(manager) -> "list[CoachingTip]":
 class BatchResult:
     # created, updated, reused, fallback, failed, no_data (a store with no scores yet: no plan)
     counts: Counter = field(default_factory=Counter)
-    llm_seconds: float = 0.0
+    emailed: int = 0
 
     def summary(self) -> str:
         c = self.counts
@@ -199,6 +199,7 @@ def generate_plans(
             outcomes = list(pool.map(run_in_thread, jobs))
     for outcome in outcomes:
         result.counts[outcome] += 1
+    result.emailed = send_digests(week, pairs)
     return result
 
 
@@ -213,20 +214,11 @@ def build_request(
         )
         for g in goals
     }
-    region = context.region_of[store_id]
-    region_drops = {}
-    for other, other_trends in context.trends.items():
-        if other == store_id or context.region_of.get(other) != region:
-            continue
-        for t in other_trends:
-            if t.change is not None and t.change < 0 and not t.low_confidence:
-                code = t.category.code
-                region_drops[code] = max(region_drops.get(code, 0.0), -t.change)
     chosen = focus_rules.rank_categories(
         trends,
         goals=targets,
         recently_coached=context.recent_focus.get((manager_id, store_id), set()),
-        region_drops=region_drops,
+        region_drops=context.largest_drops_elsewhere(store_id),
     )
     focus_codes = {f.trend.category.code for f in chosen}
     by_category = {}
@@ -311,11 +303,9 @@ def save_plan(
         coached, error = None, f"{type(exc).__name__}: {exc}"
 
     with transaction.atomic():
-        # get_or_create survives a concurrent delivery creating the row first (unique constraint).
-        _, created = WeeklyPlan.objects.get_or_create(
-            manager_id=manager_id, store_id=store_id, week=week
-        )
-        plan = WeeklyPlan.objects.select_for_update().get(
+        # Locks an existing row; get_or_create survives a concurrent delivery creating it first
+        # (unique constraint) by reading the winner's row.
+        plan, created = WeeklyPlan.objects.select_for_update().get_or_create(
             manager_id=manager_id, store_id=store_id, week=week
         )
         if (
@@ -326,7 +316,8 @@ def save_plan(
         ):
             _log_calls(calls, plan)
             return "reused"  # another delivery finished this plan while we were coaching
-        plan.tips.all().delete()
+        if not created:
+            plan.tips.all().delete()
         plan.data_week = context.data_week
         plan.fingerprint = fingerprint
         plan.focus = [
@@ -351,8 +342,6 @@ def save_plan(
         plan.emailed_at = None
         plan.save()
         _log_calls(calls, plan)
-        if plan.status != WeeklyPlan.Status.FAILED:
-            transaction.on_commit(lambda: send_digest(plan.id))
     if plan.status == WeeklyPlan.Status.FAILED:
         return "failed"
     if plan.status == WeeklyPlan.Status.FALLBACK and coach is not PLAYBOOK:
@@ -406,35 +395,65 @@ def _log_calls(calls: list[CallRecord], plan: WeeklyPlan) -> None:
     )
 
 
-def send_digest(plan_id: int) -> bool:
-    """Email the manager their plan once; safe to call again."""
+def send_digests(week: dt.date, pairs: Sequence[tuple[int, int]]) -> int:
+    """Email each manager their plan for the week once, in bulk after the batch.
+
+    Unsent digests (a mail server that was down, a batch that died) go out with the next run for
+    the week. A digest is claimed before it is sent, so two deliveries of one task never both send
+    it; a send that fails is released for the next run and logged, never failing the batch.
+    """
+    wanted = set(pairs)
     with transaction.atomic():
-        plan = (
-            WeeklyPlan.objects.select_for_update()
-            .select_related("manager", "store")
-            .filter(id=plan_id, emailed_at__isnull=True)
-            .first()
+        candidates = (
+            WeeklyPlan.objects.select_for_update(skip_locked=True)
+            .filter(
+                week=week,
+                emailed_at__isnull=True,
+                status__in=(WeeklyPlan.Status.READY, WeeklyPlan.Status.FALLBACK),
+                manager_id__in={manager for manager, _ in wanted},
+                store_id__in={store for _, store in wanted},
+            )
+            .exclude(manager__email="")
+            .values_list("id", "manager_id", "store_id")
         )
-        if plan is None or not plan.manager.email:
-            return False
-        tips = list(plan.tips.select_related("category", "module"))
-        lines = [f"Hi {plan.manager.first_name or 'there'},", ""]
-        lines.append(f"Your coaching for {plan.store.name}, week {week_label(plan.week)}:")
-        for tip in tips:
-            lines += ["", f"{tip.order}. {tip.title} ({tip.category.name})", f"   {tip.why}"]
-            lines += [f"   - {step}" for step in tip.steps]
-            if tip.module:
-                lines.append(f"   Training: {tip.module.title}")
-        lines += ["", f"Open your plan: {settings.SITE_URL}/"]
-        send_mail(
-            f"Your coaching for week {week_label(plan.week)}",
-            "\n".join(lines),
-            None,
-            [plan.manager.email],
+        claimed = [plan_id for plan_id, m, s in candidates if (m, s) in wanted]
+        WeeklyPlan.objects.filter(id__in=claimed).update(emailed_at=timezone.now())
+    if not claimed:
+        return 0
+    plans = (
+        WeeklyPlan.objects.filter(id__in=claimed)
+        .select_related("manager", "store")
+        .prefetch_related(
+            Prefetch("tips", queryset=CoachingTip.objects.select_related("category", "module"))
         )
-        plan.emailed_at = timezone.now()
-        plan.save(update_fields=["emailed_at"])
-    return True
+    )
+    failed = []
+    for plan in plans:
+        try:
+            send_mail(
+                f"Your coaching for week {week_label(plan.week)}",
+                digest_text(plan),
+                None,
+                [plan.manager.email],
+            )
+        except Exception:  # the plan is stored; its digest waits for the next run
+            log.exception("digest for plan %s not sent", plan.id)
+            failed.append(plan.id)
+    if failed:
+        WeeklyPlan.objects.filter(id__in=failed).update(emailed_at=None)
+    return len(claimed) - len(failed)
+
+
+def digest_text(plan: WeeklyPlan) -> str:
+    lines = [f"Hi {plan.manager.first_name or 'there'},", ""]
+    lines.append(f"Your coaching for {plan.store.name}, week {week_label(plan.week)}:")
+    for tip in plan.tips.all():
+        lines += ["", f"{tip.order}. {tip.title} ({tip.category.name})", f"   {tip.why}"]
+        lines += [f"   - {step}" for step in tip.steps]
+        if tip.module:
+            lines.append(f"   Training: {tip.module.title}")
+    lines += ["", f"Open your plan: {settings.SITE_URL}/"]
+    return "\n".join(lines)
 
 
 def touch_read(plan: WeeklyPlan) -> None:

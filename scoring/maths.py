@@ -3,6 +3,7 @@
 The selectors run the same formulas in SQL where volume matters; the tests hold the two together.
 """
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -101,3 +102,21 @@ def quantile(values: Sequence[float], q: float) -> float | None:
     lower = math.floor(position)
     upper = math.ceil(position)
     return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+class Benchmark:
+    """One week's scores of a population (a region or the chain), sorted once so that ranking
+    every store in it is a bisection rather than a scan."""
+
+    def __init__(self, values: Sequence[float]) -> None:
+        self.ordered = sorted(values)
+        self.median = quantile(self.ordered, 0.5)
+        self.top_quartile = quantile(self.ordered, 0.75)
+
+    def rank(self, value: float) -> float | None:
+        """`percentile_rank` of `value` in the population."""
+        if not self.ordered:
+            return None
+        below = bisect.bisect_left(self.ordered, value)
+        equal = bisect.bisect_right(self.ordered, value) - below
+        return 100 * (below + 0.5 * equal) / len(self.ordered)

@@ -129,24 +129,27 @@ def category_trends(*, store_ids: Sequence[int], week: dt.date) -> dict[int, lis
             float(score), float(weight) < minimum, responses
         )
 
-    chain: dict[int, list[float]] = defaultdict(list)
-    region: dict[tuple[int, int], list[float]] = defaultdict(list)
+    chain_scores: dict[int, list[float]] = defaultdict(list)
+    region_scores: dict[tuple[int, int], list[float]] = defaultdict(list)
     for _store, region_id, category_id, _day, score, _w, _r in cells(
         _combined(start=week, end=week, store_ids=None)
     ):
-        chain[category_id].append(float(score))
-        region[(region_id, category_id)].append(float(score))
+        chain_scores[category_id].append(float(score))
+        region_scores[(region_id, category_id)].append(float(score))
+    empty = maths.Benchmark([])
+    chain = {key: maths.Benchmark(values) for key, values in chain_scores.items()}
+    region = {key: maths.Benchmark(values) for key, values in region_scores.items()}
     regions = dict(Store.objects.filter(id__in=store_ids).values_list("id", "region_id"))
+    weeks = [weeks_back(week, i) for i in range(history_weeks + 1)]
 
     return {
         store_id: [
             _trend(
                 category,
-                week,
+                weeks,
                 series.get((store_id, category.id), {}),
-                chain[category.id],
-                region[(regions[store_id], category.id)],
-                history_weeks,
+                chain.get(category.id, empty),
+                region.get((regions[store_id], category.id), empty),
             )
             for category in categories
         ]
@@ -157,22 +160,23 @@ def category_trends(*, store_ids: Sequence[int], week: dt.date) -> dict[int, lis
 
 def _trend(
     category: Category,
-    week: dt.date,
+    weeks: list[dt.date],
     cells: dict[dt.date, _Cell],
-    chain: list[float],
-    region: list[float],
-    history_weeks: int,
+    chain: maths.Benchmark,
+    region: maths.Benchmark,
 ) -> CategoryTrend:
+    """`weeks` runs back from the trend's week: weeks[i] is i weeks before it."""
+    week = weeks[0]
     now = cells.get(week)
-    before = cells.get(weeks_back(week, 1))
+    before = cells.get(weeks[1])
     change = round(now.score - before.score, 1) if now and before else None
 
-    recent = [cells[w].score for w in (weeks_back(week, i) for i in range(4)) if w in cells]
-    points = [(-i, cells[w].score) for i in range(12) if (w := weeks_back(week, i)) in cells]
+    recent = [cells[w].score for w in weeks[:4] if w in cells]
+    points = [(-i, cells[w].score) for i, w in enumerate(weeks[:12]) if w in cells]
     # Usual week-to-week movement, measured before this week so a big move can't hide itself.
     changes = []
-    for i in range(1, history_weeks):
-        later, earlier = cells.get(weeks_back(week, i)), cells.get(weeks_back(week, i + 1))
+    for i in range(1, len(weeks) - 1):
+        later, earlier = cells.get(weeks[i]), cells.get(weeks[i + 1])
         if later and earlier and not (later.low_confidence or earlier.low_confidence):
             changes.append(later.score - earlier.score)
     noise_sd = maths.noise(changes)
@@ -198,11 +202,11 @@ def _trend(
         slope=None if (s := maths.slope(points)) is None else round(s, 2),
         noise=None if noise_sd is None else round(noise_sd, 2),
         significant=significant,
-        region_percentile=one_place(maths.percentile_rank(now.score, region)) if now else None,
-        chain_percentile=one_place(maths.percentile_rank(now.score, chain)) if now else None,
-        region_median=one_place(maths.quantile(region, 0.5)),
-        chain_median=one_place(maths.quantile(chain, 0.5)),
-        chain_top_quartile=one_place(maths.quantile(chain, 0.75)),
+        region_percentile=one_place(region.rank(now.score)) if now else None,
+        chain_percentile=one_place(chain.rank(now.score)) if now else None,
+        region_median=one_place(region.median),
+        chain_median=one_place(chain.median),
+        chain_top_quartile=one_place(chain.top_quartile),
     )
 
 
