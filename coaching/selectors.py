@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from django.db.models import Max
 
-from scoring.models import CategoryScore, Store
-from scoring.selectors import CategoryTrend, category_trends, store_trends
+from scoring.models import Category, CategoryScore, Store
+from scoring.selectors import CategoryTrend, category_trends, confident_changes, store_trends
 from scoring.weeks import weeks_back
 
 from .models import Goal, TrainingModule, WeeklyPlan
@@ -82,8 +82,8 @@ class WeekContext:
 
 
 def load_week_context(week: dt.date, pairs: Sequence[tuple[int, int]]) -> WeekContext:
-    """`pairs` are (manager id, store id). Trends cover every store of the regions involved, so a
-    reason can compare a drop with the rest of the region."""
+    """`pairs` are (manager id, store id). Week-over-week changes cover every store of the regions
+    involved, so a reason can compare a drop with the rest of the region."""
     store_ids = sorted({store for _, store in pairs})
     manager_ids = sorted({manager for manager, _ in pairs})
     data_week = data_week_for(week, store_ids)
@@ -92,7 +92,7 @@ def load_week_context(week: dt.date, pairs: Sequence[tuple[int, int]]) -> WeekCo
             region__in=Store.objects.filter(id__in=store_ids).values("region")
         ).values_list("id", "region_id")
     )
-    trends = category_trends(store_ids=list(region_of), week=data_week) if data_week else {}
+    trends = category_trends(store_ids=store_ids, week=data_week) if data_week else {}
 
     goals = defaultdict(list)
     for goal in Goal.objects.filter(
@@ -132,18 +132,19 @@ def load_week_context(week: dt.date, pairs: Sequence[tuple[int, int]]) -> WeekCo
         existing,
         recent_focus,
         recent_practices,
-        _region_drops(trends, region_of),
+        _region_drops(region_of, data_week) if data_week else {},
     )
 
 
-def _region_drops(trends, region_of) -> dict[int, dict[str, list[tuple[float, int]]]]:
+def _region_drops(region_of: dict[int, int], week: dt.date):
+    codes = dict(Category.objects.values_list("id", "code"))
     drops: dict[int, dict[str, list[tuple[float, int]]]] = defaultdict(dict)
-    for store_id, store_trends_ in trends.items():
-        for t in store_trends_:
-            if t.change is None or t.change >= 0 or t.low_confidence:
-                continue
-            top = drops[region_of[store_id]].setdefault(t.category.code, [])
-            top.append((-t.change, store_id))
-            top.sort(reverse=True)
-            del top[2:]
+    changes = confident_changes(store_ids=list(region_of), week=week)
+    for (store_id, category_id), change in changes.items():
+        if change >= 0:
+            continue
+        top = drops[region_of[store_id]].setdefault(codes[category_id], [])
+        top.append((-change, store_id))
+        top.sort(reverse=True)
+        del top[2:]
     return drops

@@ -20,7 +20,7 @@ from coaching.models import CoachingTip, Goal, LLMCall, WeeklyPlan
 from coaching.selectors import goal_progress
 from coaching.services import create_goal, generate_plans, record_feedback
 from coaching.tasks import stores_due
-from scoring.models import Category, Role
+from scoring.models import Category, CategoryScore, Role
 from scoring.weeks import weeks_back
 from tests.factories import MONDAY, RegionFactory, StoreFactory, score, user_with_role
 
@@ -283,3 +283,32 @@ def test_a_store_without_scores_gets_no_plan_and_is_reported(chain):
     assert result.counts["no_data"] == 1
     assert "1 skipped: no scores yet." in result.summary()
     assert not WeeklyPlan.objects.filter(store=empty).exists()
+
+
+def test_the_largest_drop_in_the_region_is_judged_against_its_own_region_only():
+    from tests.coaching.test_openai_coach import DECLINING, seed, seed_coached_store
+
+    home, away = RegionFactory(), RegionFactory()
+    store, neighbour = StoreFactory(region=home), StoreFactory(region=home)
+    far_away = StoreFactory(region=away)
+    manager = user_with_role(Role.STORE_MANAGER, stores=[store])
+    seed_coached_store(store)  # advocacy falls 13.1 points to 61.4
+    seed(far_away, lambda code, i: 50.0 if code == DECLINING and i == 0 else 80.0)
+    seed(neighbour, lambda code, i: 80.0)
+
+    def advocacy_reason() -> str:
+        generate_plans([(manager.id, store.id)], PLAN_WEEK, force=True)
+        [reason] = [
+            item["reason"]
+            for item in WeeklyPlan.objects.get(store=store).focus
+            if item["category"] == DECLINING
+        ]
+        return reason
+
+    assert advocacy_reason().endswith(", the largest drop in the region.")
+    WeeklyPlan.objects.all().delete()
+    neighbour_advocacy = CategoryScore.objects.filter(
+        store=neighbour, category__code=DECLINING, week=MONDAY
+    )
+    neighbour_advocacy.update(score=Decimal("60.0"))  # 20 points down: a larger drop next door
+    assert "largest drop" not in advocacy_reason()
