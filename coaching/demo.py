@@ -10,6 +10,7 @@ from django.db import transaction
 from scoring.models import Category, Role
 from scoring.selectors import latest_scored_week, store_trends
 
+from .authoring import publish_snapshot, validate_quiz
 from .models import Goal, TrainingModule
 from .services import create_goal
 
@@ -25,22 +26,27 @@ def read_module_file(path: Path) -> dict:
 
 @transaction.atomic
 def load_demo_modules() -> int:
+    """Publishes the demo modules; loading them again publishes a new version only of those whose
+    file changed."""
     categories = dict(Category.objects.values_list("code", "id"))
     count = 0
     for path in sorted(MODULES.glob("*.md")):
         meta = read_module_file(path)
-        TrainingModule.objects.update_or_create(
+        secondary = meta.get("secondary_category")
+        module, _ = TrainingModule.objects.update_or_create(
             slug=meta["slug"],
             defaults={
                 "title": meta["title"],
                 "category_id": categories[meta["category"]],
+                "secondary_category_id": categories[secondary] if secondary else None,
                 "summary": meta["summary"],
                 "body": meta["body"],
                 "minutes": meta["minutes"],
-                "quiz": meta["quiz"],
-                "status": TrainingModule.Status.PUBLISHED,
+                "level": meta.get("level", TrainingModule.Level.FOUNDATION),
+                "quiz": validate_quiz(meta["quiz"]),
             },
         )
+        publish_snapshot(module)
         count += 1
     return count
 

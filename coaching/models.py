@@ -36,26 +36,98 @@ class Goal(models.Model):
 
 
 class TrainingModule(models.Model):
+    """The trainer's working copy. Readers get the latest published `ModuleVersion`, so editing a
+    published module never changes what a completion was made on."""
+
     class Status(models.TextChoices):
         DRAFT = "draft"
+        IN_REVIEW = "in_review", "In review"
         PUBLISHED = "published"
         ARCHIVED = "archived"
+
+    class Level(models.TextChoices):
+        FOUNDATION = "foundation"
+        INTERMEDIATE = "intermediate"
+        ADVANCED = "advanced"
 
     title = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
     category = models.ForeignKey(Category, models.PROTECT, related_name="modules")
+    secondary_category = models.ForeignKey(
+        Category, models.PROTECT, null=True, blank=True, related_name="secondary_modules"
+    )
     summary = models.CharField(max_length=300)
-    body = models.TextField(help_text="Markdown")
-    minutes = models.PositiveSmallIntegerField(default=15)
+    body = models.TextField(help_text="Markdown; each '## ' heading starts a section")
+    minutes = models.PositiveSmallIntegerField(default=15, validators=[MinValueValidator(1)])
+    level = models.CharField(max_length=12, choices=Level.choices, default=Level.FOUNDATION)
     quiz = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField(default=1)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="modules"
+    )
+    ai_draft = models.BooleanField(default=False, help_text="Began as an AI draft")
+    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["category__display_order", "title"]
+        permissions = [("publish_trainingmodule", "Can publish and archive training modules")]
 
     def __str__(self) -> str:
         return self.title
+
+
+class ModuleVersion(models.Model):
+    """What was published as one version of a module: what managers read and complete."""
+
+    module = models.ForeignKey(TrainingModule, models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=120)
+    summary = models.CharField(max_length=300)
+    body = models.TextField()
+    minutes = models.PositiveSmallIntegerField()
+    level = models.CharField(max_length=12, choices=TrainingModule.Level.choices)
+    quiz = models.JSONField(default=list)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["module", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["module", "version"], name="module_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+
+class ModuleCompletion(models.Model):
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="module_completions"
+    )
+    module = models.ForeignKey(TrainingModule, models.CASCADE, related_name="completions")
+    version = models.ForeignKey(ModuleVersion, models.PROTECT, related_name="completions")
+    # The manager's store when they completed it: what their regional lead sees it under.
+    store = models.ForeignKey(
+        Store, models.SET_NULL, null=True, blank=True, related_name="module_completions"
+    )
+    score = models.PositiveSmallIntegerField(validators=PERCENT, help_text="% of quiz correct")
+    answers = models.JSONField(default=list)
+    completed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-completed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["manager", "version"], name="one_completion_per_manager_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manager} completed {self.version}"
 
 
 class WeeklyPlan(models.Model):
@@ -134,7 +206,10 @@ class LLMCall(models.Model):
     plan = models.ForeignKey(
         WeeklyPlan, models.SET_NULL, null=True, blank=True, related_name="llm_calls"
     )
-    purpose = models.CharField(max_length=20, default="weekly_plan")
+    purpose = models.CharField(max_length=20, default="weekly_plan")  # or module_draft
+    module = models.ForeignKey(
+        TrainingModule, models.SET_NULL, null=True, blank=True, related_name="llm_calls"
+    )
     provider = models.CharField(max_length=20)
     model = models.CharField(max_length=100)
     prompt_version = models.CharField(max_length=40)

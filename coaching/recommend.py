@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 TOKEN = re.compile(r"[a-z0-9]+")
 STOP = frozenset({
@@ -35,6 +36,7 @@ class Candidate:
     category: str
     secondary_category: str | None = None
 
+    @cached_property
     def document(self) -> list[str]:
         return tokens(self.title) * TITLE_WEIGHT + tokens(f"{self.summary} {self.body}")
 
@@ -71,9 +73,7 @@ def rank_modules(
 ) -> list[Candidate]:
     """The best `limit` modules for a focus category; only category matches are returned."""
     matching = [c for c in candidates if category in (c.category, c.secondary_category)]
-    relevance = bm25_scores(
-        tokens(f"{goal_text} {category_words}"), [c.document() for c in matching]
-    )
+    relevance = bm25_scores(tokens(f"{goal_text} {category_words}"), [c.document for c in matching])
     ranked = sorted(
         zip(matching, relevance, strict=True),
         key=lambda pair: (

@@ -11,7 +11,8 @@ from scoring.models import Category, CategoryScore, Store
 from scoring.selectors import CategoryTrend, category_trends, confident_changes, store_trends
 from scoring.weeks import weeks_back
 
-from .models import Goal, TrainingModule, WeeklyPlan
+from .models import Goal, ModuleCompletion, TrainingModule, WeeklyPlan
+from .recommend import Candidate
 
 AT_RISK_MARGIN = 5.0  # points short of target at the due date that still count as "at risk"
 
@@ -70,6 +71,8 @@ class WeekContext:
     # Per region and category, the two largest confident drops as (points, store id): enough to
     # find the largest drop among a store's neighbours without scanning the region per plan.
     region_drops: dict[int, dict[str, list[tuple[float, int]]]]
+    candidates: list[Candidate]  # the published modules, for `rank_modules`
+    completed: dict[int, set[str]]  # slugs of the modules each manager has completed
 
     def largest_drops_elsewhere(self, store_id: int) -> dict[str, float]:
         """The largest drop per category among the other stores of this store's region."""
@@ -119,9 +122,14 @@ def load_week_context(week: dt.date, pairs: Sequence[tuple[int, int]]) -> WeekCo
             recent_focus[key].update(item["category"] for item in plan.focus)
     modules = list(
         TrainingModule.objects.filter(status=TrainingModule.Status.PUBLISHED).select_related(
-            "category"
+            "category", "secondary_category"
         )
     )
+    completed = defaultdict(set)
+    for manager_id, slug in ModuleCompletion.objects.filter(manager_id__in=manager_ids).values_list(
+        "manager_id", "module__slug"
+    ):
+        completed[manager_id].add(slug)
     return WeekContext(
         week,
         data_week,
@@ -133,6 +141,20 @@ def load_week_context(week: dt.date, pairs: Sequence[tuple[int, int]]) -> WeekCo
         recent_focus,
         recent_practices,
         _region_drops(region_of, data_week) if data_week else {},
+        [candidate_of(m) for m in modules],
+        completed,
+    )
+
+
+def candidate_of(module: TrainingModule) -> Candidate:
+    secondary = module.secondary_category
+    return Candidate(
+        module.slug,
+        module.title,
+        module.summary,
+        module.body,
+        module.category.code,
+        secondary.code if secondary else None,
     )
 
 

@@ -33,6 +33,7 @@ from .llm import PLAYBOOK, get_coach
 from .llm.base import CallRecord, FocusItem, GoalText, ModuleRef, PlanRequest, TransientLLMError
 from .llm.grounding import CoachedPlan, coach_plan
 from .models import CoachingTip, Goal, LLMCall, WeeklyPlan
+from .recommend import rank_modules
 from .selectors import WeekContext, load_week_context
 
 log = logging.getLogger(__name__)
@@ -220,11 +221,20 @@ def build_request(
         recently_coached=context.recent_focus.get((manager_id, store_id), set()),
         region_drops=context.largest_drops_elsewhere(store_id),
     )
-    focus_codes = {f.trend.category.code for f in chosen}
-    by_category = {}
-    for module in context.modules:
-        if module.category.code in focus_codes:
-            by_category.setdefault(module.category.code, []).append(module)
+    goal_text = {
+        code: " ".join(g.intent for g in goals if g.category.code == code) for code in targets
+    }
+    picks = {
+        f.trend.category.code: rank_modules(
+            context.candidates,
+            category=f.trend.category.code,
+            goal_text=goal_text.get(f.trend.category.code, ""),
+            category_words=f"{f.trend.category.name} {f.trend.category.description}",
+            completed=context.completed.get(manager_id, set()),
+            limit=MODULES_PER_CATEGORY,
+        )
+        for f in chosen
+    }
     request = PlanRequest(
         manager_first_name=first_name,
         store_code=store_code,
@@ -252,8 +262,8 @@ def build_request(
         ),
         modules=tuple(
             ModuleRef(m.slug, m.title, m.summary, code)
-            for code in sorted(by_category)
-            for m in by_category[code][:MODULES_PER_CATEGORY]
+            for code in sorted(picks)
+            for m in picks[code]
         ),
         recent_practices=tuple(sorted(context.recent_practices.get((manager_id, store_id), ()))),
     )
@@ -314,7 +324,7 @@ def save_plan(
             and plan.fingerprint == fingerprint
             and plan.status in (WeeklyPlan.Status.READY, WeeklyPlan.Status.FALLBACK)
         ):
-            _log_calls(calls, plan)
+            log_calls(calls, plan=plan)
             return "reused"  # another delivery finished this plan while we were coaching
         if not created:
             plan.tips.all().delete()
@@ -341,7 +351,7 @@ def save_plan(
             _save_tips(plan, coached, request, context)
         plan.emailed_at = None
         plan.save()
-        _log_calls(calls, plan)
+        log_calls(calls, plan=plan)
     if plan.status == WeeklyPlan.Status.FAILED:
         return "failed"
     if plan.status == WeeklyPlan.Status.FALLBACK and coach is not PLAYBOOK:
@@ -370,13 +380,17 @@ def _save_tips(plan: WeeklyPlan, coached: CoachedPlan, request, context: WeekCon
     )
 
 
-def _log_calls(calls: list[CallRecord], plan: WeeklyPlan) -> None:
+def log_calls(
+    calls: list[CallRecord], *, plan=None, module=None, purpose: str = "weekly_plan"
+) -> None:
     price_in = Decimal(str(settings.COACH_PRICE_INPUT_PER_MTOK)) / 1_000_000
     price_out = Decimal(str(settings.COACH_PRICE_OUTPUT_PER_MTOK)) / 1_000_000
     LLMCall.objects.bulk_create(
         [
             LLMCall(
                 plan=plan,
+                module=module,
+                purpose=purpose,
                 provider=c.provider,
                 model=c.model,
                 prompt_version=c.prompt_version,

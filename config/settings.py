@@ -168,8 +168,9 @@ COACH_PRICE_INPUT_PER_MTOK = env.float("COACH_PRICE_INPUT_PER_MTOK", default=0.1
 COACH_PRICE_OUTPUT_PER_MTOK = env.float("COACH_PRICE_OUTPUT_PER_MTOK", default=0.60)
 # Plans are generated on Monday at this local hour in each store's time zone.
 COACH_SCHEDULE_HOUR = env.int("COACH_SCHEDULE_HOUR", default=6)
-# Managers per Celery task when the week fans out.
-COACH_BATCH_CHUNK = env.int("COACH_BATCH_CHUNK", default=32)
+# Managers per Celery task when the week fans out: several times COACH_LLM_CONCURRENCY, so the
+# per-task cost of loading the week (about 0.3 s for a 2,000-store chain) is spread thin.
+COACH_BATCH_CHUNK = env.int("COACH_BATCH_CHUNK", default=256)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 CELERY_TASK_ROUTES = {"coaching.tasks.generate_plans": {"queue": "llm"}}
