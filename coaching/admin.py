@@ -1,6 +1,17 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 
-from .models import CoachingTip, Goal, LLMCall, TrainingModule, WeeklyPlan
+from . import authoring
+from .models import (
+    CoachingTip,
+    Goal,
+    LLMCall,
+    ModuleCompletion,
+    ModuleVersion,
+    TrainingModule,
+    WeeklyPlan,
+)
 
 
 @admin.register(Goal)
@@ -19,12 +30,92 @@ class GoalAdmin(admin.ModelAdmin):
     search_fields = ["store__code", "manager__username", "intent"]
 
 
+class TrainingModuleForm(forms.ModelForm):
+    class Meta:
+        model = TrainingModule
+        fields = authoring.EDITABLE
+
+    def clean_quiz(self):
+        quiz = self.cleaned_data["quiz"]
+        return authoring.validate_quiz(quiz) if quiz else quiz
+
+
 @admin.register(TrainingModule)
 class TrainingModuleAdmin(admin.ModelAdmin):
-    list_display = ["title", "category", "status", "minutes", "updated_at"]
-    list_filter = ["status", "category"]
-    prepopulated_fields = {"slug": ["title"]}
+    """Saves and status changes go through `authoring`, so the admin versions modules as the
+    studio does: editing a published module publishes a new version."""
+
+    list_display = ["title", "category", "status", "version", "level", "ai_draft", "updated_at"]
+    list_filter = ["status", "category", "level", "ai_draft"]
+    list_select_related = ["category"]
     search_fields = ["title", "summary"]
+    readonly_fields = ["slug", "status", "version", "author", "ai_draft", "created_at"]
+    actions = ["submit", "publish", "archive"]
+    form = TrainingModuleForm
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.status == TrainingModule.Status.ARCHIVED:
+            return False  # read-only until published again
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in authoring.EDITABLE}
+        try:
+            if change:
+                changed = {k: v for k, v in fields.items() if k in form.changed_data}
+                saved = authoring.edit_module(request.user, obj, **changed)
+            else:
+                title, category = fields.pop("title"), fields.pop("category")
+                saved = authoring.create_module(
+                    request.user, title=title, category=category, **fields
+                )
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(request, f"Not saved: {'; '.join(_messages(exc))}", messages.ERROR)
+            return
+        obj.pk, obj.slug, obj.version = saved.pk, saved.slug, saved.version
+
+    def _apply(self, request, queryset, service, done: str) -> None:
+        for module in queryset:
+            try:
+                service(request.user, module)
+                self.message_user(request, f"{module}: {done}")
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, f"{module}: {'; '.join(_messages(exc))}", messages.ERROR)
+
+    @admin.action(description="Submit for review")
+    def submit(self, request, queryset):
+        self._apply(request, queryset, authoring.submit_module, "submitted")
+
+    @admin.action(description="Publish")
+    def publish(self, request, queryset):
+        self._apply(request, queryset, authoring.publish_module, "published")
+
+    @admin.action(description="Archive")
+    def archive(self, request, queryset):
+        self._apply(request, queryset, authoring.archive_module, "archived")
+
+
+def _messages(exc: Exception) -> list[str]:
+    return getattr(exc, "messages", None) or [str(exc)]
+
+
+@admin.register(ModuleVersion)
+class ModuleVersionAdmin(admin.ModelAdmin):
+    list_display = ["module", "version", "published_by", "published_at"]
+    list_select_related = ["module", "published_by"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a published version is a record of what managers read
+
+
+@admin.register(ModuleCompletion)
+class ModuleCompletionAdmin(admin.ModelAdmin):
+    list_display = ["manager", "version", "store", "score", "completed_at"]
+    list_filter = ["module__category"]
+    list_select_related = ["manager", "version", "store"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class TipInline(admin.StackedInline):

@@ -5,13 +5,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Max
+from django.db.models import Avg, Count, Max, QuerySet
 
-from scoring.models import Category, CategoryScore, Store
+from scoring.access import role_of, stores_visible_to
+from scoring.models import Category, CategoryScore, Role, Store
 from scoring.selectors import CategoryTrend, category_trends, confident_changes, store_trends
 from scoring.weeks import weeks_back
 
-from .models import Goal, ModuleCompletion, TrainingModule, WeeklyPlan
+from .models import Goal, ModuleCompletion, ModuleVersion, TrainingModule, WeeklyPlan
 from .recommend import Candidate
 
 AT_RISK_MARGIN = 5.0  # points short of target at the due date that still count as "at risk"
@@ -170,3 +171,48 @@ def _region_drops(region_of: dict[int, int], week: dt.date):
         top.sort(reverse=True)
         del top[2:]
     return drops
+
+
+# --- training modules ---------------------------------------------------------------------------
+
+
+def modules_readable_by(user) -> QuerySet[TrainingModule]:
+    """Authors see every module in any state; everyone else who may read sees published ones."""
+    if not user.is_active:
+        return TrainingModule.objects.none()
+    if user.has_perm("coaching.change_trainingmodule"):
+        return TrainingModule.objects.all()
+    if user.has_perm("coaching.view_trainingmodule"):
+        return TrainingModule.objects.filter(status=TrainingModule.Status.PUBLISHED)
+    return TrainingModule.objects.none()
+
+
+def readable_version(user, module: TrainingModule) -> ModuleVersion | None:
+    """What this user reads: the latest published version; None when they may not read it."""
+    if not modules_readable_by(user).filter(pk=module.pk).exists():
+        return None
+    return module.versions.order_by("-version").first()
+
+
+def completions_visible_to(user) -> QuerySet[ModuleCompletion]:
+    """Managers: their own. Leads: those made at their region's stores. Admins: all. Trainers
+    see modules' completion counts, not who completed them."""
+    completions = ModuleCompletion.objects.select_related("module", "version", "store")
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return completions
+    if role == Role.REGIONAL_LEAD:
+        return completions.filter(store__in=stores_visible_to(user))
+    if role == Role.STORE_MANAGER:
+        return completions.filter(manager=user)
+    return completions.none()
+
+
+def completions_by_store_and_category(user) -> list[dict]:
+    """For a lead's review: completions and average quiz score per store and category."""
+    return list(
+        completions_visible_to(user)
+        .values("store__code", "module__category__code")
+        .annotate(completions=Count("id"), average_score=Avg("score"))
+        .order_by("store__code", "module__category__code")
+    )
