@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+import snowballstemmer
+
 TOKEN = re.compile(r"[a-z0-9]+")
 STOP = frozenset({
     "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "get", "has", "have", "i",
@@ -23,8 +25,11 @@ K1, B = 1.2, 0.75  # the usual BM25 constants
 TITLE_WEIGHT = 3  # words in a title count three times: a title says what a module is about
 
 
+STEM = snowballstemmer.stemmer("english")  # "reviews" and "reviewers" are the same query word
+
+
 def tokens(text: str) -> list[str]:
-    return [t for t in TOKEN.findall(text.lower()) if t not in STOP and len(t) > 1]
+    return STEM.stemWords([t for t in TOKEN.findall(text.lower()) if t not in STOP and len(t) > 1])
 
 
 @dataclass(frozen=True)
