@@ -16,7 +16,7 @@ from django.utils import timezone
 from coaching import services
 from coaching.demo import load_demo_modules
 from coaching.llm.grounding import check
-from coaching.models import CoachingTip, Goal, LLMCall, WeeklyPlan
+from coaching.models import CoachingTip, Goal, LLMCall, TrainingModule, WeeklyPlan
 from coaching.selectors import goal_progress
 from coaching.services import create_goal, generate_plans, record_feedback
 from coaching.tasks import stores_due
@@ -312,3 +312,29 @@ def test_the_largest_drop_in_the_region_is_judged_against_its_own_region_only():
     )
     neighbour_advocacy.update(score=Decimal("60.0"))  # 20 points down: a larger drop next door
     assert "largest drop" not in advocacy_reason()
+
+
+def test_coaching_recommends_modules_by_goal_and_moves_completed_ones_down(chain):
+    from coaching import authoring
+
+    stores, managers = chain
+    manager, store = managers[0], stores[0]
+    advocacy = Category.objects.get(code="customer_advocacy")
+    Goal.objects.create(
+        manager=manager,
+        store=store,
+        category=advocacy,
+        target_score=80,
+        due_date=PLAN_WEEK + dt.timedelta(weeks=8),
+        intent="Call back every unhappy customer and turn detractors around",
+    )
+
+    def advocacy_module() -> str:
+        generate_plans([(manager.id, store.id)], PLAN_WEEK, force=True)
+        tip = CoachingTip.objects.get(plan__store=store, category=advocacy)
+        return tip.module.slug
+
+    assert advocacy_module() == "following-up-with-detractors"  # the goal's words
+    module = TrainingModule.objects.get(slug="following-up-with-detractors")
+    authoring.complete_module(manager, module, [q["answer"] for q in module.quiz])
+    assert advocacy_module() != "following-up-with-detractors"
