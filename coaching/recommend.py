@@ -7,6 +7,7 @@ already completed go after the rest. Ties break on the slug so the order never w
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,11 +26,15 @@ K1, B = 1.2, 0.75  # the usual BM25 constants
 TITLE_WEIGHT = 3  # words in a title count three times: a title says what a module is about
 
 
-STEM = snowballstemmer.stemmer("english")  # "reviews" and "reviewers" are the same query word
+_local = threading.local()  # a stemmer keeps state while it works: one per thread
 
 
 def tokens(text: str) -> list[str]:
-    return STEM.stemWords([t for t in TOKEN.findall(text.lower()) if t not in STOP and len(t) > 1])
+    """Lower-case words without stop words, stemmed: "reviews" and "reviewers" match."""
+    if not hasattr(_local, "stemmer"):
+        _local.stemmer = snowballstemmer.stemmer("english")
+    words = [t for t in TOKEN.findall(text.lower()) if t not in STOP and len(t) > 1]
+    return _local.stemmer.stemWords(words)
 
 
 @dataclass(frozen=True)

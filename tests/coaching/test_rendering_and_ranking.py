@@ -1,11 +1,12 @@
 """Module Markdown reaches a page only sanitised; module recommendation is deterministic."""
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from coaching.markdown import plain_text, render_markdown
-from coaching.recommend import Candidate, rank_modules
+from coaching.recommend import Candidate, rank_modules, tokens
 
 XSS_PAYLOADS = [
     "<script>alert(1)</script>",
@@ -119,3 +120,13 @@ def test_ties_break_on_the_slug_whatever_the_input_order():
         "a-twin",
         "b-twin",
     ]
+
+
+def test_tokens_are_stemmed_the_same_in_many_threads_at_once():
+    # Celery runs plans in threads; a shared stemmer garbles words under concurrency.
+    text = "Reviewers reviewing reviews of unhappy customers calling back " * 50
+    expected = tokens(text)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: tokens(text), range(400)))
+    assert all(result == expected for result in results)
+    assert expected[:3] == ["review", "review", "review"]
