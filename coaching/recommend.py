@@ -11,7 +11,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import snowballstemmer
 
@@ -29,12 +29,16 @@ TITLE_WEIGHT = 3  # words in a title count three times: a title says what a modu
 _local = threading.local()  # a stemmer keeps state while it works: one per thread
 
 
-def tokens(text: str) -> list[str]:
-    """Lower-case words without stop words, stemmed: "reviews" and "reviewers" match."""
+@lru_cache(maxsize=100_000)
+def stem(word: str) -> str:
     if not hasattr(_local, "stemmer"):
         _local.stemmer = snowballstemmer.stemmer("english")
-    words = [t for t in TOKEN.findall(text.lower()) if t not in STOP and len(t) > 1]
-    return _local.stemmer.stemWords(words)
+    return _local.stemmer.stemWord(word)
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case words without stop words, stemmed: "reviews" and "reviewers" match."""
+    return [stem(t) for t in TOKEN.findall(text.lower()) if t not in STOP and len(t) > 1]
 
 
 @dataclass(frozen=True)
