@@ -123,6 +123,7 @@ class BatchResult:
             f"{c['created']} created, {c['updated']} updated, {c['reused']} reused, "
             f"{c['fallback']} fell back to the playbook, {c['failed']} failed."
             + (f" {c['no_data']} skipped: no scores yet." if c["no_data"] else "")
+            + f" {self.emailed} digests emailed."
         )
 
 
