@@ -225,13 +225,14 @@ def build_request(
     goal_text = {
         code: " ".join(g.intent for g in goals if g.category.code == code) for code in targets
     }
+    done = context.completed.get(manager_id, set())
     picks = {
         f.trend.category.code: rank_modules(
             context.candidates,
             category=f.trend.category.code,
             goal_text=goal_text.get(f.trend.category.code, ""),
             category_words=f"{f.trend.category.name} {f.trend.category.description}",
-            completed=context.completed.get(manager_id, set()),
+            completed=done,
             limit=MODULES_PER_CATEGORY,
         )
         for f in chosen
@@ -262,7 +263,7 @@ def build_request(
             for g in goals
         ),
         modules=tuple(
-            ModuleRef(m.slug, m.title, m.summary, code)
+            ModuleRef(m.slug, m.title, m.summary, code, m.slug in done)
             for code in sorted(picks)
             for m in picks[code]
         ),

@@ -42,6 +42,7 @@ class ModuleRef:
     title: str
     summary: str
     category: str
+    completed: bool = False  # the manager has taken it already
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from .base import CallRecord, ModuleDraftRequest, PlanRequest, Repair
+from ..recommend import tokens
+from .base import CallRecord, ModuleDraftRequest, ModuleRef, PlanRequest, Repair
 from .schemas import ModuleDraftOut, PlanOut, QuizQuestionOut, SectionOut, TipOut
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
@@ -56,6 +57,18 @@ def choose_practice(category: str, situation: str, *, week: str, store: str, rec
     return min(fresh, key=lambda p: _rank(store, week, category, p.key))
 
 
+def _module_for(practice: Practice, modules: list[ModuleRef]) -> ModuleRef | None:
+    """Of the modules recommended for the category (best first), one the manager has not taken
+    yet that shares the most words with the practice, so the tip and its training agree; the best
+    ranked on a tie."""
+    words = set(tokens(" ".join([practice.title, *practice.steps])))
+    return max(
+        modules,
+        key=lambda m: (not m.completed, len(words & set(tokens(f"{m.title} {m.summary}")))),
+        default=None,
+    )
+
+
 class PlaybookCoach:
     name = "playbook"
     model = "playbook"
@@ -74,7 +87,9 @@ class PlaybookCoach:
                 store=request.store_code,
                 recent=request.recent_practices,
             )
-            module = next((m for m in request.modules if m.category == item.category), None)
+            module = _module_for(
+                practice, [m for m in request.modules if m.category == item.category]
+            )
             tips.append(
                 TipOut(
                     category=item.category,

@@ -73,7 +73,8 @@ def test_playbook_plan_targets_the_focus_with_steps_modules_and_grounded_numbers
     assert tips[0].why.startswith("Customer advocacy fell 15.")
     for tip in tips:
         assert 2 <= len(tip.steps) <= 4
-        assert tip.module is not None and tip.module.category == tip.category
+        assert tip.module is not None
+        assert tip.category in (tip.module.category, tip.module.secondary_category)
         assert tip.practice_key
     assert LLMCall.objects.filter(plan=plan, provider="playbook", outcome="ok").count() == 1
 
@@ -338,3 +339,30 @@ def test_coaching_recommends_modules_by_goal_and_moves_completed_ones_down(chain
     module = TrainingModule.objects.get(slug="following-up-with-detractors")
     authoring.complete_module(manager, module, [q["answer"] for q in module.quiz])
     assert advocacy_module() != "following-up-with-detractors"
+
+
+def test_the_playbook_cites_the_recommended_module_closest_to_its_practice():
+    from coaching.llm.base import ModuleRef
+    from coaching.llm.playbook import Practice, _module_for
+
+    practice = Practice(
+        key="stay-talks",
+        title="Hold stay conversations with the people you can least afford to lose",
+        suits=("declining",),
+        effort="20 minutes each",
+        steps=("List the people whose loss would hurt most.", "Ask what keeps them here."),
+        measure="Resignations among key people.",
+    )
+    onboarding = ModuleRef(
+        "onboarding", "Onboarding new starters so they stay", "First weeks", "team_retention"
+    )
+    stay = ModuleRef(
+        "stay", "Stay conversations with your best people", "Ask what keeps them", "team_retention"
+    )
+
+    assert _module_for(practice, [onboarding, stay]) == stay
+    unrelated = ModuleRef("other", "Rota fairness", "Swaps", "team_retention")
+    assert _module_for(practice, [unrelated, onboarding]) == onboarding  # more shared words
+    assert _module_for(practice, []) is None
+    taken = ModuleRef(stay.slug, stay.title, stay.summary, stay.category, completed=True)
+    assert _module_for(practice, [taken, onboarding]) == onboarding  # not taken yet
