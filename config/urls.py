@@ -1,6 +1,30 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from coaching import api as coaching_api
+from scoring import api as scoring_api
+
+router = DefaultRouter()
+router.register("regions", scoring_api.RegionViewSet, basename="region")
+router.register("stores", scoring_api.StoreViewSet, basename="store")
+router.register("categories", scoring_api.CategoryViewSet, basename="category")
+router.register("questions", scoring_api.QuestionViewSet, basename="question")
+router.register("scores", scoring_api.ScoreViewSet, basename="score")
+router.register(
+    "questionnaire-responses", scoring_api.QuestionnaireViewSet, basename="questionnaire"
+)
+router.register("goals", coaching_api.GoalViewSet, basename="goal")
+router.register("plans", coaching_api.PlanViewSet, basename="plan")
+router.register("tips", coaching_api.TipViewSet, basename="tip")
+router.register("modules", coaching_api.ModuleViewSet, basename="module")
+router.register("completions", coaching_api.CompletionViewSet, basename="completion")
+router.register("progress", coaching_api.ProgressViewSet, basename="progress")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

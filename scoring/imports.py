@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import Category, Source, Store
@@ -59,15 +60,22 @@ class ImportResult:
 
 
 def import_scores(
-    stream: BinaryIO, *, dry_run: bool = False, today: dt.date | None = None
+    stream: BinaryIO,
+    *,
+    dry_run: bool = False,
+    today: dt.date | None = None,
+    stores: QuerySet[Store] | None = None,
 ) -> ImportResult:
-    """Import a score CSV (bytes). Nothing is written unless every row is good and not dry_run."""
+    """Import a score CSV (bytes). Nothing is written unless every row is good and not dry_run.
+
+    `stores` limits the rows to those stores (an API caller's own); any other store code is
+    reported as unknown, so a file cannot probe which stores exist."""
     result = ImportResult(dry_run=dry_run)
     current_week = week_start(today or timezone.localdate())
     with transaction.atomic():
         # Created inside the transaction, so an exception's rollback removes it too.
         _create_staging()
-        if _stage_rows(stream, result, current_week):
+        if _stage_rows(stream, result, current_week, stores):
             _find_duplicates(result)
         if result.ok:
             _count_changes(result)
@@ -93,7 +101,9 @@ def _decoded_lines(stream: BinaryIO, result: ImportResult) -> Iterator[str]:
             yield raw.decode("utf-8", errors="replace")
 
 
-def _stage_rows(stream: BinaryIO, result: ImportResult, current_week: dt.date) -> bool:
+def _stage_rows(
+    stream: BinaryIO, result: ImportResult, current_week: dt.date, stores: QuerySet[Store] | None
+) -> bool:
     """Validate and stage every row; False when the header already made the file unreadable."""
     reader = csv.reader(_decoded_lines(stream, result))
     try:
@@ -108,7 +118,7 @@ def _stage_rows(stream: BinaryIO, result: ImportResult, current_week: dt.date) -
     if columns is None:
         return False
 
-    validate = _RowValidator(columns, current_week)
+    validate = _RowValidator(columns, current_week, stores)
     batch: list[tuple] = []
     batch_size = settings.SCORING_IMPORT_BATCH
     while True:
@@ -164,10 +174,13 @@ class _RowValidator:
     """Checks one row at a time; lookups and adapters are bound once, since a file may have
     millions of rows and the per-row cost is what the import benchmark measures."""
 
-    def __init__(self, columns: dict[str, int], current_week: dt.date) -> None:
+    def __init__(
+        self, columns: dict[str, int], current_week: dt.date, stores: QuerySet[Store] | None
+    ) -> None:
         self.columns = columns
         self.current_week = current_week
-        self.stores = dict(Store.objects.values_list("code", "id"))
+        scope = Store.objects.all() if stores is None else stores
+        self.stores = dict(scope.values_list("code", "id"))
         self.categories = {c.lower(): pk for c, pk in Category.objects.values_list("code", "id")}
         self.sources = frozenset(Source.values)
         self.adapt_week = connection.ops.adapt_datefield_value

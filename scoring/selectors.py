@@ -230,6 +230,34 @@ def confident_changes(*, store_ids: Sequence[int], week: dt.date) -> dict[tuple[
     }
 
 
+def category_series(*, store_ids: Sequence[int], weeks: int) -> list[dict]:
+    """Each store's combined score per category and week over the last `weeks` weeks, in one
+    query: the improvement-over-time view."""
+    if not store_ids:
+        return []
+    end = latest_scored_week(store_ids)
+    if end is None:
+        return []
+    sql, params = _combined(start=weeks_back(end, weeks - 1), end=end, store_ids=store_ids)
+    stores = dict(Store.objects.filter(id__in=store_ids).values_list("id", "code"))
+    categories = dict(Category.objects.values_list("id", "code"))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return sorted(
+        (
+            {
+                "store": stores[store_id],
+                "category": categories[category_id],
+                "week": _as_date(day),
+                "score": round(float(score), 1),
+            }
+            for store_id, _region, category_id, day, score, _weight, _responses in rows
+        ),
+        key=lambda r: (r["store"], r["category"], r["week"]),
+    )
+
+
 def store_trends(store: Store, week: dt.date) -> list[CategoryTrend]:
     return category_trends(store_ids=[store.id], week=week)[store.id]
 

@@ -1,0 +1,47 @@
+"""What every API endpoint shares: one error body, pagination, and service errors as 4xx."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, pagination
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def exception_handler(exc, context):
+    """Every error answers `{"error": {"status", "code", "detail", "fields"?}}`.
+
+    Services raise Django's ValidationError and PermissionDenied; they become 400 and 403 here, so
+    a rule broken deep in a service is a clear 4xx, never a 500.
+    """
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    error = {"status": response.status_code, "code": _code(exc)}
+    data = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        error["detail"] = "The request is not valid; see fields."
+        error["fields"] = data if isinstance(data, dict) else {"non_field_errors": data}
+    else:
+        error["detail"] = data.get("detail", data) if isinstance(data, dict) else data
+    response.data = {"error": error}
+    return response
+
+
+def _code(exc) -> str:
+    codes = getattr(exc, "get_codes", lambda: None)()
+    if isinstance(codes, str):
+        return codes
+    return getattr(exc, "default_code", "error")

@@ -1,0 +1,361 @@
+"""The scoring half of /api/v1/: the chain, categories, scores in (import, questionnaire) and
+ROR out. Every queryset starts from `scoring.access`, so another store's object is a 404."""
+
+import csv
+import datetime as dt
+import io
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from . import services
+from .access import regions_visible_to, stores_visible_to
+from .imports import import_scores
+from .models import Category, CategoryScore, Question, Region, Source, Store
+from .selectors import latest_scored_week, store_trends, weekly_ror
+from .weeks import parse_week, week_label, week_start, weeks_back
+
+MAX_JSON_ROWS = 10_000
+
+
+class ReadOrModelPermission(permissions.DjangoModelPermissions):
+    """Anyone signed in reads; writes need the model permission (admins hold it)."""
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return bool(request.user and request.user.is_authenticated)
+        return super().has_permission(request, view)
+
+
+@extend_schema_field({"type": "string", "example": "2026-W48"})
+class WeekField(serializers.Field):
+    """An ISO week in and out: "2026-W48" (any date in the week is accepted too)."""
+
+    default_error_messages = {"invalid": "Expected an ISO week such as 2026-W48: {reason}"}
+
+    def to_internal_value(self, data) -> dt.date:
+        try:
+            return parse_week(str(data))
+        except ValueError as exc:
+            self.fail("invalid", reason=exc)
+
+    def to_representation(self, value: dt.date) -> str:
+        return week_label(value)
+
+
+# --- the chain ---------------------------------------------------------------------------------
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["code", "name"]
+
+
+class StoreSerializer(serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Store
+        fields = ["code", "name", "region", "timezone"]
+
+
+class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = RegionSerializer
+    lookup_field = "code"
+
+    def get_queryset(self):
+        return regions_visible_to(self.request.user).order_by("code")
+
+
+class StoreFilter(django_filters.FilterSet):
+    region = django_filters.CharFilter(field_name="region__code")
+
+    class Meta:
+        model = Store
+        fields = ["region"]
+
+
+class TrendSerializer(serializers.Serializer):
+    category = serializers.CharField(source="category.code")
+    score = serializers.FloatField(allow_null=True)
+    change = serializers.FloatField(allow_null=True)
+    low_confidence = serializers.BooleanField()
+    significant = serializers.BooleanField()
+    moving_average = serializers.FloatField(allow_null=True)
+    slope = serializers.FloatField(allow_null=True)
+    region_median = serializers.FloatField(allow_null=True)
+    chain_top_quartile = serializers.FloatField(allow_null=True)
+
+
+class RorPointSerializer(serializers.Serializer):
+    week = WeekField()
+    ror = serializers.FloatField()
+    coverage = serializers.IntegerField()
+
+
+class StoreViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = StoreSerializer
+    filterset_class = StoreFilter
+    lookup_field = "code"
+
+    def get_queryset(self):
+        return stores_visible_to(self.request.user).select_related("region").order_by("code")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("weeks", int, description="how many weeks back (1-104)")],
+        responses=RorPointSerializer(many=True),
+    )
+    @action(detail=True)
+    def ror(self, request, code=None):
+        """Weekly ROR of the store, oldest first."""
+        store = self.get_object()
+        weeks = int_param(request, "weeks", default=26, low=1, high=104)
+        end = week_start(timezone.localdate())
+        points = weekly_ror(start=weeks_back(end, weeks - 1), end=end, store_ids=[store.id])
+        return Response(RorPointSerializer(points, many=True).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("week", str, description="ISO week; default the latest")],
+        responses=TrendSerializer(many=True),
+    )
+    @action(detail=True)
+    def trends(self, request, code=None):
+        """Each category's score, change, noise test and benchmarks for one week."""
+        store = self.get_object()
+        week = _week_param(request) or latest_scored_week([store.id])
+        if week is None:
+            return Response([])
+        return Response(TrendSerializer(store_trends(store, week), many=True).data)
+
+
+def int_param(request, name: str, *, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: f"{name} must be a whole number"}) from None
+    if not low <= value <= high:
+        raise ValidationError({name: f"{name} must be between {low} and {high}"})
+    return value
+
+
+def _week_param(request) -> dt.date | None:
+    raw = request.query_params.get("week")
+    if not raw:
+        return None
+    try:
+        return parse_week(raw)
+    except ValueError as exc:
+        raise ValidationError({"week": str(exc)}) from None
+
+
+# --- categories and questions ------------------------------------------------------------------
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["code", "name", "description", "weight", "display_order", "active"]
+        read_only_fields = ["code"]
+
+
+class CategoryViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Everyone reads the eight categories; admins change names, weights, order and activity."""
+
+    serializer_class = CategorySerializer
+    permission_classes = [ReadOrModelPermission]
+    queryset = Category.objects.order_by("display_order")
+    lookup_field = "code"
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Question
+        fields = ["id", "category", "text", "display_order"]
+
+
+class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = QuestionSerializer
+    queryset = Question.objects.filter(active=True).select_related("category")
+
+
+# --- scores ------------------------------------------------------------------------------------
+
+
+class ScoreSerializer(serializers.ModelSerializer):
+    store = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    week = WeekField()
+
+    class Meta:
+        model = CategoryScore
+        fields = ["store", "category", "week", "score", "responses", "source"]
+
+
+class ScoreFilter(django_filters.FilterSet):
+    store = django_filters.CharFilter(field_name="store__code")
+    category = django_filters.CharFilter(field_name="category__code")
+    week_from = django_filters.DateFilter(field_name="week", lookup_expr="gte")
+    week_to = django_filters.DateFilter(field_name="week", lookup_expr="lte")
+
+    class Meta:
+        model = CategoryScore
+        fields = ["store", "category", "source", "week_from", "week_to"]
+
+
+class ScoreRowSerializer(serializers.Serializer):
+    store_code = serializers.CharField(max_length=40)
+    week = serializers.CharField(max_length=20)
+    category = serializers.CharField(max_length=40)
+    score = serializers.DecimalField(max_digits=6, decimal_places=2)
+    responses = serializers.IntegerField(required=False, allow_null=True)
+    source = serializers.ChoiceField(choices=Source.choices, required=False)
+
+
+class ScoreImportSerializer(serializers.Serializer):
+    rows = ScoreRowSerializer(many=True, required=False, max_length=MAX_JSON_ROWS)
+    file = serializers.FileField(required=False, help_text="a score CSV, as for import_scores")
+    dry_run = serializers.BooleanField(default=False)
+
+    def validate(self, attrs):
+        if bool(attrs.get("rows")) == bool(attrs.get("file")):
+            raise serializers.ValidationError("send either rows (JSON) or a CSV file, not both")
+        return attrs
+
+
+class ImportResultSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    dry_run = serializers.BooleanField()
+    errors = serializers.ListField(child=serializers.CharField())
+
+
+class ImportPermission(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return request.user.has_perm("scoring.import_scores")
+
+
+class ScoreViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ScoreSerializer
+    filterset_class = ScoreFilter
+
+    def get_queryset(self):
+        return (
+            CategoryScore.objects.filter(store__in=stores_visible_to(self.request.user))
+            .select_related("store", "category")
+            .order_by("-week", "store__code", "category__display_order", "source")
+        )
+
+    @extend_schema(
+        request={
+            "application/json": ScoreImportSerializer,
+            "multipart/form-data": ScoreImportSerializer,
+        },
+        responses={201: ImportResultSerializer, 200: ImportResultSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        permission_classes=[permissions.IsAuthenticated, ImportPermission],
+        parser_classes=[JSONParser, MultiPartParser],
+    )
+    def import_(self, request):
+        """All or nothing, like `import_scores`: any bad row and nothing is written; a 400 lists
+        every bad row as "line N: reason" (line 1 is the header). Only the caller's stores."""
+        form = ScoreImportSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        stream = form.validated_data.get("file") or _rows_as_csv(form.validated_data["rows"])
+        result = import_scores(
+            stream, dry_run=form.validated_data["dry_run"], stores=stores_visible_to(request.user)
+        )
+        body = ImportResultSerializer(
+            {**result.__dict__, "errors": [str(e) for e in result.errors]}
+        ).data
+        if not result.ok:
+            return Response(
+                {
+                    "error": {
+                        "status": 400,
+                        "code": "invalid_rows",
+                        "detail": f"{len(result.errors)} bad rows; nothing was imported.",
+                        "fields": {"rows": body["errors"]},
+                    }
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        code = status.HTTP_200_OK if result.dry_run else status.HTTP_201_CREATED
+        return Response(body, status=code)
+
+
+def _rows_as_csv(rows: list[dict]) -> io.BytesIO:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["store_code", "week", "category", "score", "responses", "source"])
+    for row in rows:
+        writer.writerow(
+            [
+                row["store_code"],
+                row["week"],
+                row["category"],
+                row["score"],
+                "" if row.get("responses") is None else row["responses"],
+                row.get("source") or Source.IMPORT,
+            ]
+        )
+    return io.BytesIO(text.getvalue().encode())
+
+
+# --- questionnaire -----------------------------------------------------------------------------
+
+
+class QuestionnaireSerializer(serializers.Serializer):
+    store = serializers.CharField(help_text="store code")
+    week = WeekField()
+    responses = serializers.ListField(
+        child=serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=5)),
+        min_length=1,
+        max_length=5000,
+        help_text='one object per respondent: {"<question id>": 1-5, ...}',
+    )
+
+
+class QuestionnaireViewSet(viewsets.GenericViewSet):
+    serializer_class = QuestionnaireSerializer
+
+    @extend_schema(
+        responses={201: {"type": "object", "properties": {"saved": {"type": "integer"}}}}
+    )
+    def create(self, request):
+        """Submit questionnaire responses for one of your stores and a week."""
+        form = self.get_serializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        store = get_object_or_404(stores_visible_to(request.user), code=data["store"])
+        try:
+            responses = [{int(q): v for q, v in r.items()} for r in data["responses"]]
+        except ValueError:
+            raise ValidationError({"responses": "question ids are whole numbers"}) from None
+        if data["week"] > week_start(timezone.localdate()):
+            raise ValidationError({"week": "the week is in the future"})
+        saved = services.submit_responses(store=store, week=data["week"], responses=responses)
+        return Response({"saved": saved}, status=status.HTTP_201_CREATED)
