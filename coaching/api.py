@@ -169,6 +169,9 @@ def _trends_for(goals) -> dict:
 class TipSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     module = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    followup_answer = serializers.ChoiceField(
+        choices=CoachingTip.Followup.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = CoachingTip
@@ -193,7 +196,7 @@ class PlanSerializer(serializers.ModelSerializer):
     store = serializers.SlugRelatedField(slug_field="code", read_only=True)
     manager = serializers.CharField(source="manager.username", read_only=True)
     week = WeekField()
-    data_week = WeekField()
+    data_week = WeekField(allow_null=True)
     tips = TipSerializer(many=True, read_only=True)
 
     class Meta:
@@ -291,8 +294,9 @@ class TipViewSet(viewsets.GenericViewSet, mixins.RetrieveModelMixin):
 class QuizQuestionSerializer(serializers.Serializer):
     question = serializers.CharField()
     choices = serializers.ListField(child=serializers.CharField(), min_length=4, max_length=4)
-    answer = serializers.IntegerField(min_value=0, max_value=3)
-    explanation = serializers.CharField()
+    # Authors send and see both; readers get neither until they have answered.
+    answer = serializers.IntegerField(min_value=0, max_value=3, required=False)
+    explanation = serializers.CharField(required=False)
 
 
 class ModuleSerializer(serializers.ModelSerializer):
@@ -305,7 +309,9 @@ class ModuleSerializer(serializers.ModelSerializer):
     )
     quiz = QuizQuestionSerializer(many=True, required=False)
     body_html = serializers.SerializerMethodField()
-    author = serializers.CharField(source="author.username", read_only=True, default=None)
+    author = serializers.CharField(
+        source="author.username", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = TrainingModule
