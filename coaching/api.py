@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -503,10 +503,15 @@ class ProgressSerializer(serializers.Serializer):
 
 class ProgressViewSet(viewsets.GenericViewSet):
     serializer_class = ProgressSerializer
-    pagination_class = None
     queryset = Store.objects.none()  # the rows come from a selector; this only names the model
 
-    @extend_schema(responses=ProgressSerializer(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("store", str, description="store code"),
+            OpenApiParameter("weeks", int, description="weeks back from the latest (1-104)"),
+        ],
+        responses=ProgressSerializer(many=True),
+    )
     def list(self, request):
         """Per store and category, the weekly score over the last `weeks` (default 26), for the
         stores you see; `store=CODE` narrows it to one."""
@@ -515,4 +520,5 @@ class ProgressViewSet(viewsets.GenericViewSet):
         if request.query_params.get("store"):
             stores = stores.filter(code=request.query_params["store"])
         rows = category_series(store_ids=list(stores.values_list("id", flat=True)), weeks=weeks)
-        return Response(ProgressSerializer(rows, many=True).data)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(ProgressSerializer(page, many=True).data)

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
+from rest_framework.throttling import ScopedRateThrottle
 
 from coaching import api as coaching_api
 from scoring import api as scoring_api
@@ -22,8 +24,17 @@ router.register("modules", coaching_api.ModuleViewSet, basename="module")
 router.register("completions", coaching_api.CompletionViewSet, basename="completion")
 router.register("progress", coaching_api.ProgressViewSet, basename="progress")
 
+
+class TokenView(ObtainAuthToken):
+    """Trade a username and password for the user's API token (rate-limited per client)."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -3,8 +3,10 @@ for reads and writes. A foreign object is a 404 (it leaks nothing); a visible on
 not change is a 403."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
@@ -130,8 +132,7 @@ def test_lists_hold_only_what_the_role_sees(world, role):
     assert listed("/api/v1/plans/", lambda p: p["store"]) == coached
     # A lead sees the region's goals and plans; a manager only their own.
     assert listed("/api/v1/goals/", lambda g: g["store"]) == coached
-    progress = client.get("/api/v1/progress/").json()
-    assert {row["store"] for row in progress} == codes
+    assert listed("/api/v1/progress/?page_size=500", lambda r: r["store"]) == codes
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -315,3 +316,50 @@ def test_opening_your_own_plan_marks_it_read_and_a_lead_reading_it_does_not(worl
     plan.refresh_from_db()
     assert plan.read_at is not None
     assert CoachingTip.objects.filter(plan=plan).exists()
+
+
+def test_a_lead_imports_a_csv_dry_run_first_and_bad_files_change_nothing(world):
+    client = world.client("lead")
+    week = week_label(LAST_WEEK)
+    good = f"store_code,week,category,score,responses\nOWN,{week},customer_advocacy,33.3,12\n"
+
+    dry = client.post(
+        "/api/v1/scores/import/",
+        {"file": SimpleUploadedFile("s.csv", good.encode()), "dry_run": True},
+        format="multipart",
+    )
+    assert dry.status_code == 200 and dry.json()["updated"] == 1
+    assert not CategoryScore.objects.filter(score=Decimal("33.3")).exists()
+    done = client.post(
+        "/api/v1/scores/import/",
+        {"file": SimpleUploadedFile("s.csv", good.encode())},
+        format="multipart",
+    )
+    assert done.status_code == 201 and done.json()["updated"] == 1
+    assert CategoryScore.objects.filter(score=Decimal("33.3")).count() == 1
+    bad = good + f"OWN,{week},no_such_category,50\n"
+    refused = client.post(
+        "/api/v1/scores/import/",
+        {"file": SimpleUploadedFile("s.csv", bad.replace("33.3", "44.4").encode())},
+        format="multipart",
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"]["fields"]["rows"] == ["line 3: expected 5 fields, found 4"]
+    assert not CategoryScore.objects.filter(score=Decimal("44.4")).exists()
+    both = client.post("/api/v1/scores/import/", {"rows": []}, format="json")
+    assert both.status_code == 400
+
+
+def test_a_token_for_a_password_and_nothing_for_a_wrong_one(world, settings):
+    user = world.users["lead"]
+    user.set_password("right-horse-battery")
+    user.save()
+    client = APIClient()
+    wrong = client.post("/api/v1/auth/token/", {"username": user.username, "password": "nope"})
+    assert wrong.status_code == 400 and "token" not in wrong.json()
+    right = client.post(
+        "/api/v1/auth/token/", {"username": user.username, "password": "right-horse-battery"}
+    )
+    assert right.json()["token"] == Token.objects.get(user=user).key
+    stores = APIClient(HTTP_AUTHORIZATION=f"Token {right.json()['token']}").get("/api/v1/stores/")
+    assert stores.status_code == 200
