@@ -14,6 +14,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config.api import CodeField
 from scoring.access import role_of, stores_visible_to
 from scoring.api import WeekField, int_param
 from scoring.models import Category, Role, Store
@@ -57,8 +58,8 @@ class ManagerWrites(permissions.BasePermission):
 
 
 class GoalSerializer(serializers.ModelSerializer):
-    store = serializers.SlugRelatedField(slug_field="code", queryset=Store.objects.none())
-    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all())
+    store = CodeField(slug_field="code", queryset=Store.objects.none())
+    category = CodeField(slug_field="code", queryset=Category.objects.all())
     manager = serializers.CharField(source="manager.username", read_only=True)
     progress = serializers.SerializerMethodField()
 
@@ -167,8 +168,8 @@ def _trends_for(goals) -> dict:
 
 
 class TipSerializer(serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    module = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category = CodeField(slug_field="code", read_only=True)
+    module = CodeField(slug_field="slug", read_only=True)
     followup_answer = serializers.ChoiceField(
         choices=CoachingTip.Followup.choices, allow_blank=True, read_only=True
     )
@@ -193,7 +194,7 @@ class TipSerializer(serializers.ModelSerializer):
 
 
 class PlanSerializer(serializers.ModelSerializer):
-    store = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    store = CodeField(slug_field="code", read_only=True)
     manager = serializers.CharField(source="manager.username", read_only=True)
     week = WeekField()
     data_week = WeekField(allow_null=True)
@@ -303,8 +304,8 @@ class ModuleSerializer(serializers.ModelSerializer):
     """Authors get the working copy with the quiz answers; readers get the latest published
     version, with the questions but not the answers."""
 
-    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all())
-    secondary_category = serializers.SlugRelatedField(
+    category = CodeField(slug_field="code", queryset=Category.objects.all())
+    secondary_category = CodeField(
         slug_field="code", queryset=Category.objects.all(), required=False, allow_null=True
     )
     quiz = QuizQuestionSerializer(many=True, required=False)
@@ -364,15 +365,15 @@ def _latest_version(module) -> ModuleVersion | None:
 
 
 class ModuleDraftSerializer(serializers.Serializer):
-    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all())
+    category = CodeField(slug_field="code", queryset=Category.objects.all())
     objective = serializers.CharField(max_length=500)
     minutes = serializers.IntegerField(min_value=5, max_value=60, default=15)
 
 
 class CompletionSerializer(serializers.ModelSerializer):
-    module = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    module = CodeField(slug_field="slug", read_only=True)
     version = serializers.IntegerField(source="version.version", read_only=True)
-    store = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    store = CodeField(slug_field="code", read_only=True)
     manager = serializers.CharField(source="manager.username", read_only=True)
 
     class Meta:

@@ -2,9 +2,19 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
-from rest_framework import exceptions, pagination
+from rest_framework import exceptions, pagination, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class CodeField(serializers.SlugRelatedField):
+    """A related object by its code or slug; text no code can hold is refused before the query."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -26,6 +36,10 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, DataError):
+        # Input the database refuses (PostgreSQL rejects NUL characters in text, say) is a bad
+        # request, whichever field or URL it came in through.
+        exc = exceptions.ValidationError({"non_field_errors": ["the request holds invalid data"]})
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -15,6 +15,8 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from config.api import CodeField
+
 from . import services
 from .access import regions_visible_to, stores_visible_to
 from .imports import import_scores
@@ -60,7 +62,7 @@ class RegionSerializer(serializers.ModelSerializer):
 
 
 class StoreSerializer(serializers.ModelSerializer):
-    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    region = CodeField(slug_field="code", read_only=True)
 
     class Meta:
         model = Store
@@ -184,7 +186,7 @@ class CategoryViewSet(
 
 
 class QuestionSerializer(serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category = CodeField(slug_field="code", read_only=True)
 
     class Meta:
         model = Question
@@ -200,8 +202,8 @@ class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ScoreSerializer(serializers.ModelSerializer):
-    store = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    store = CodeField(slug_field="code", read_only=True)
+    category = CodeField(slug_field="code", read_only=True)
     week = WeekField()
 
     class Meta:

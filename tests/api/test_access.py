@@ -363,3 +363,21 @@ def test_a_token_for_a_password_and_nothing_for_a_wrong_one(world, settings):
     assert right.json()["token"] == Token.objects.get(user=user).key
     stores = APIClient(HTTP_AUTHORIZATION=f"Token {right.json()['token']}").get("/api/v1/stores/")
     assert stores.status_code == 200
+
+
+def test_nul_characters_are_a_400_on_every_database(world):
+    # PostgreSQL refuses NUL in text: found by the fuzzer as a 500 before this was handled.
+    client = world.client("manager")
+    goal = client.post(
+        "/api/v1/goals/",
+        {
+            "store": "OWN",
+            "category": "team\x00retention",
+            "target_score": 80,
+            "due_date": "2099-01-01",
+        },
+        format="json",
+    )
+    assert goal.status_code == 400 and "category" in goal.json()["error"]["fields"]
+    assert client.get("/api/v1/scores/?store=OW%00N").status_code in (200, 400)
+    assert client.get("/api/v1/stores/OW%00N/").status_code in (400, 404)
