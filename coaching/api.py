@@ -9,7 +9,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -57,6 +62,21 @@ class ManagerWrites(permissions.BasePermission):
 # --- goals -------------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A goal",
+            {
+                "store": "S001",
+                "category": "customer_advocacy",
+                "target_score": "75.0",
+                "due_date": "2026-12-21",
+                "intent": "Get advocacy back above 75 before the holidays",
+            },
+            request_only=True,
+        )
+    ]
+)
 class GoalSerializer(serializers.ModelSerializer):
     store = CodeField(slug_field="code", queryset=Store.objects.none())
     category = CodeField(slug_field="code", queryset=Category.objects.all())
@@ -258,6 +278,15 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(plan).data)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Done and helpful",
+            {"done": True, "helpful": True, "comment": "The huddle worked"},
+            request_only=True,
+        )
+    ]
+)
 class FeedbackSerializer(serializers.Serializer):
     done = serializers.BooleanField(required=False, allow_null=True)
     helpful = serializers.BooleanField(required=False, allow_null=True)
@@ -364,12 +393,42 @@ def _latest_version(module) -> ModuleVersion | None:
     return versions[0] if versions else None
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Draft request",
+            {
+                "category": "customer_advocacy",
+                "objective": "Call back detractors within a day",
+                "minutes": 15,
+            },
+            request_only=True,
+        )
+    ]
+)
 class ModuleDraftSerializer(serializers.Serializer):
     category = CodeField(slug_field="code", queryset=Category.objects.all())
     objective = serializers.CharField(max_length=500)
     minutes = serializers.IntegerField(min_value=5, max_value=60, default=15)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Completed",
+            {
+                "id": 7,
+                "manager": "manager.s001",
+                "module": "following-up-with-detractors",
+                "version": 2,
+                "store": "S001",
+                "score": 75,
+                "completed_at": "2026-11-24T09:30:00Z",
+            },
+            response_only=True,
+        )
+    ]
+)
 class CompletionSerializer(serializers.ModelSerializer):
     module = CodeField(slug_field="slug", read_only=True)
     version = serializers.IntegerField(source="version.version", read_only=True)
@@ -382,6 +441,9 @@ class CompletionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("Quiz answers", {"answers": [2, 0, 3, 1]}, request_only=True)]
+)
 class CompleteSerializer(serializers.Serializer):
     answers = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=3))
     store = serializers.CharField(required=False, help_text="store code; default your first")
@@ -495,6 +557,14 @@ class CompletionViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A point",
+            {"store": "S001", "category": "team_retention", "week": "2026-W47", "score": 64.2},
+        )
+    ]
+)
 class ProgressSerializer(serializers.Serializer):
     store = serializers.CharField()
     category = serializers.CharField()

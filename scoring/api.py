@@ -9,7 +9,13 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -61,6 +67,14 @@ class RegionSerializer(serializers.ModelSerializer):
         fields = ["code", "name"]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A store",
+            {"code": "S001", "name": "Leeds", "region": "north", "timezone": "Europe/London"},
+        )
+    ]
+)
 class StoreSerializer(serializers.ModelSerializer):
     region = CodeField(slug_field="code", read_only=True)
 
@@ -97,6 +111,9 @@ class TrendSerializer(serializers.Serializer):
     chain_top_quartile = serializers.FloatField(allow_null=True)
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("A week", {"week": "2026-W47", "ror": 72.4, "coverage": 8})]
+)
 class RorPointSerializer(serializers.Serializer):
     week = WeekField()
     ror = serializers.FloatField()
@@ -201,6 +218,21 @@ class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
 # --- scores ------------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A score",
+            {
+                "store": "S001",
+                "category": "customer_advocacy",
+                "week": "2026-W47",
+                "score": "71.5",
+                "responses": 40,
+                "source": "import",
+            },
+        )
+    ]
+)
 class ScoreSerializer(serializers.ModelSerializer):
     store = CodeField(slug_field="code", read_only=True)
     category = CodeField(slug_field="code", read_only=True)
@@ -231,6 +263,26 @@ class ScoreRowSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=Source.choices, required=False)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "JSON rows",
+            {
+                "rows": [
+                    {
+                        "store_code": "S001",
+                        "week": "2026-W47",
+                        "category": "customer_advocacy",
+                        "score": 71.5,
+                        "responses": 40,
+                    }
+                ],
+                "dry_run": False,
+            },
+            request_only=True,
+        )
+    ]
+)
 class ScoreImportSerializer(serializers.Serializer):
     rows = ScoreRowSerializer(many=True, required=False, max_length=MAX_JSON_ROWS)
     file = serializers.FileField(required=False, help_text="a score CSV, as for import_scores")
@@ -242,6 +294,15 @@ class ScoreImportSerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Imported",
+            {"rows": 1, "created": 1, "updated": 0, "unchanged": 0, "dry_run": False, "errors": []},
+            response_only=True,
+        )
+    ]
+)
 class ImportResultSerializer(serializers.Serializer):
     rows = serializers.IntegerField()
     created = serializers.IntegerField()
@@ -330,6 +391,19 @@ def _rows_as_csv(rows: list[dict]) -> io.BytesIO:
 # --- questionnaire -----------------------------------------------------------------------------
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Two respondents",
+            {
+                "store": "S001",
+                "week": "2026-W47",
+                "responses": [{"1": 4, "2": 5}, {"1": 3, "2": 4}],
+            },
+            request_only=True,
+        )
+    ]
+)
 class QuestionnaireSerializer(serializers.Serializer):
     store = serializers.CharField(help_text="store code")
     week = WeekField()
