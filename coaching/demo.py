@@ -1,17 +1,21 @@
 """Demo content for coaching: the published training modules and a few managers' goals."""
 
 import datetime as dt
+import random
 from pathlib import Path
 
 import yaml
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from scoring.models import Category, Role
+from scoring.demo import coaching_history
+from scoring.models import Category, CategoryScore, Role, Store
 from scoring.selectors import latest_scored_week, store_trends
+from scoring.weeks import week_label, weeks_back
 
 from .authoring import publish_snapshot, validate_quiz
-from .models import Goal, TrainingModule
+from .llm.playbook import choose_practice
+from .models import CoachingTip, Goal, TrainingModule, WeeklyPlan
 from .services import create_goal
 
 MODULES = Path(__file__).parent / "demo_modules"
@@ -90,3 +94,69 @@ def create_demo_goals() -> int:
         )
         created += 1
     return created
+
+
+@transaction.atomic
+def create_demo_history(*, seed: int = 1) -> int:
+    """Past weekly plans for the demo chain, one focus category each, from the same schedule that
+    gave the demo's scores their coaching lift (`scoring.demo.coaching_history`): tips marked done
+    where the lift was applied, so tracking and the impact estimate have something to show."""
+    stores = {
+        s.code: s
+        for s in Store.objects.filter(code__regex=r"^S[0-9]{3}$").prefetch_related("managers__user")
+    }
+    weeks = sorted(
+        set(CategoryScore.objects.filter(store__in=stores.values()).values_list("week", flat=True))
+    )
+    if not stores or not weeks:
+        return 0
+    categories = {c.code: c for c in Category.objects.filter(active=True)}
+    modules = {}
+    for module in TrainingModule.objects.filter(status=TrainingModule.Status.PUBLISHED):
+        modules.setdefault(module.category_id, module)
+    rng = random.Random(seed)  # noqa: S311 - demo data
+    created = 0
+    for event in coaching_history(stores=len(stores), weeks=weeks, seed=seed):
+        store = stores[event.store_code]
+        profile = store.managers.first()
+        if profile is None:
+            continue
+        plan, new = WeeklyPlan.objects.get_or_create(
+            manager=profile.user,
+            store=store,
+            week=event.week,
+            defaults={
+                "data_week": weeks_back(event.week, 1),
+                "status": WeeklyPlan.Status.READY,
+                "provider": "playbook",
+                "model": "playbook",
+                "prompt_version": "playbook.v1",
+                "focus": [{"category": event.category, "priority": 1.0, "reason": "demo history"}],
+                "read_at": _at(event.week, 1),
+                "emailed_at": _at(event.week, 0),
+            },
+        )
+        if not new:
+            continue
+        category = categories[event.category]
+        practice = choose_practice(
+            event.category, "low", week=week_label(event.week), store=store.code, recent=()
+        )
+        CoachingTip.objects.create(
+            plan=plan,
+            category=category,
+            order=1,
+            title=practice.title,
+            why=f"{category.name} was this week's focus (demo history).",
+            steps=list(practice.steps[:4]),
+            module=modules.get(category.id),
+            practice_key=practice.key,
+            done_at=_at(event.week, 3) if event.tips_done else None,
+            helpful=(rng.random() < 0.75) if event.tips_done else None,
+        )
+        created += 1
+    return created
+
+
+def _at(week: dt.date, days: int) -> dt.datetime:
+    return dt.datetime.combine(week + dt.timedelta(days=days), dt.time(10), tzinfo=dt.UTC)

@@ -5,14 +5,21 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, Max, QuerySet
+from django.db.models import Avg, Count, Max, Prefetch, QuerySet
 
 from scoring.access import role_of, stores_visible_to
 from scoring.models import Category, CategoryScore, Role, Store
 from scoring.selectors import CategoryTrend, category_trends, confident_changes, store_trends
 from scoring.weeks import weeks_back
 
-from .models import Goal, ModuleCompletion, ModuleVersion, TrainingModule, WeeklyPlan
+from .models import (
+    CoachingTip,
+    Goal,
+    ModuleCompletion,
+    ModuleVersion,
+    TrainingModule,
+    WeeklyPlan,
+)
 from .recommend import Candidate
 
 AT_RISK_MARGIN = 5.0  # points short of target at the due date that still count as "at risk"
@@ -216,3 +223,36 @@ def completions_by_store_and_category(user) -> list[dict]:
         .annotate(completions=Count("id"), average_score=Avg("score"))
         .order_by("store__code", "module__category__code")
     )
+
+
+# --- impact --------------------------------------------------------------------------------------
+
+
+def coaching_impact(store_ids: Sequence[int], *, start: dt.date, end: dt.date, **options):
+    """The impact report (`coaching.impact`) for these stores' coaching between two weeks, from
+    their scores and their plans' focus categories, in four queries."""
+    from scoring.selectors import combined_scores
+
+    from .impact import Cell, CoachingEvent, impact_report
+
+    codes = dict(Category.objects.values_list("id", "code"))
+    history_start = weeks_back(start, 4)
+    cells = [
+        Cell(store, region, codes[category], week, score)
+        for store, region, category, week, score in combined_scores(
+            store_ids=store_ids, start=history_start, end=end
+        )
+    ]
+    plans = WeeklyPlan.objects.filter(
+        store_id__in=store_ids,
+        week__range=(start, end),
+        status__in=(WeeklyPlan.Status.READY, WeeklyPlan.Status.FALLBACK),
+    ).prefetch_related(Prefetch("tips", queryset=CoachingTip.objects.select_related("category")))
+    events = []
+    for plan in plans:
+        done = {t.category.code for t in plan.tips.all() if t.done_at is not None}
+        events += [
+            CoachingEvent(plan.store_id, item["category"], plan.week, item["category"] in done)
+            for item in plan.focus
+        ]
+    return impact_report(cells, events, **options)

@@ -49,6 +49,33 @@ FIRST_NAMES = [
 # Each store follows one of these stories; the last one has a single category collapsing.
 TRAJECTORIES = ["improving", "declining", "noisy", "steady", "collapsing", "improving", "steady"]
 COLLAPSE_WEEKS = 4
+# Past coaching in the demo: one category coached every few weeks per store; where the manager did
+# the tips, the category gains this many points from the coaching week on. docs/impact.md shows the
+# estimate recovering it.
+DEMO_COACHING_EFFECT = 3.0
+HISTORY_EVERY = 6  # weeks between coaching events of one store
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    store_code: str
+    category: str
+    week: dt.date
+    tips_done: bool
+
+
+def coaching_history(*, stores: int, weeks: list[dt.date], seed: int) -> list[HistoryEvent]:
+    """The demo's past coaching, the same for the same arguments (its own random stream)."""
+    rng = random.Random(seed * 7919)
+    codes = list(Category.objects.filter(active=True).values_list("code", flat=True))
+    events = []
+    for index in range(stores):
+        for start in range(4, len(weeks) - HISTORY_EVERY, HISTORY_EVERY):
+            week = weeks[start + rng.randrange(HISTORY_EVERY - 2)]
+            events.append(
+                HistoryEvent(f"S{index + 1:03d}", rng.choice(codes), week, rng.random() < 0.65)
+            )
+    return events
 
 
 @dataclass(frozen=True)
@@ -95,7 +122,13 @@ def build_demo(*, stores: int = 24, weeks: int = 26, seed: int = 1) -> DemoSumma
     _clear(demo_stores)
     categories = list(Category.objects.filter(active=True))
     questions = list(Question.objects.filter(active=True))
-    submissions, answers, readings = _scores(rng, demo_stores, all_weeks, categories, questions)
+    lifts: dict[tuple[str, str], list[dt.date]] = {}
+    for event in coaching_history(stores=stores, weeks=all_weeks, seed=seed):
+        if event.tips_done:
+            lifts.setdefault((event.store_code, event.category), []).append(event.week)
+    submissions, answers, readings = _scores(
+        rng, demo_stores, all_weeks, categories, questions, lifts
+    )
     recompute_questionnaire_scores(store_ids=[s.id for s in demo_stores], weeks=all_weeks)
     record_metrics(readings)
     return DemoSummary(
@@ -163,7 +196,7 @@ def _target(rng: random.Random, kind: str, base: float, week: int, weeks: int, f
     return min(97.0, max(5.0, value))
 
 
-def _scores(rng, stores, weeks, categories, questions):
+def _scores(rng, stores, weeks, categories, questions, lifts):
     by_category = {c.id: [q for q in questions if q.category_id == c.id] for c in categories}
     submissions = answers = 0
     readings: list[MetricInput] = []
@@ -176,7 +209,12 @@ def _scores(rng, stores, weeks, categories, questions):
         store_answers: list[list[Answer]] = []
         for number, week in enumerate(weeks):
             targets = {
-                c.id: _target(rng, kind, bases[c.id], number, len(weeks), c.id == falling)
+                c.id: min(
+                    97.0,
+                    _target(rng, kind, bases[c.id], number, len(weeks), c.id == falling)
+                    + DEMO_COACHING_EFFECT
+                    * sum(week >= start for start in lifts.get((store.code, c.code), ())),
+                )
                 for c in categories
             }
             # Small stores sometimes get too few responses: those weeks are low confidence.

@@ -230,6 +230,21 @@ def confident_changes(*, store_ids: Sequence[int], week: dt.date) -> dict[tuple[
     }
 
 
+def combined_scores(
+    *, store_ids: Sequence[int], start: dt.date, end: dt.date
+) -> list[tuple[int, int, int, dt.date, float]]:
+    """(store id, region id, category id, week, score) for every scored cell, in one query."""
+    if not store_ids:
+        return []
+    sql, params = _combined(start=start, end=end, store_ids=store_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [
+            (store_id, region_id, category_id, _as_date(day), float(score))
+            for store_id, region_id, category_id, day, score, _w, _r in cursor.fetchall()
+        ]
+
+
 def category_series(*, store_ids: Sequence[int], weeks: int) -> list[dict]:
     """Each store's combined score per category and week over the last `weeks` weeks, in one
     query: the improvement-over-time view."""

@@ -1,3 +1,4 @@
+import csv
 import io
 
 import pytest
@@ -70,10 +71,43 @@ def test_quickstart_no_serve_migrates_and_loads_demo_once(monkeypatch):
     assert WeeklyPlan.objects.filter(week=week_start(timezone.localdate())).count() == managers
     assert not WeeklyPlan.objects.exclude(status=WeeklyPlan.Status.READY).exists()
     assert CoachingTip.objects.filter(plan__week=week_start(timezone.localdate())).count() >= 24
+    # Past coaching, with its effect in the scores, so impact shows on the first run.
+    assert "72 past weekly plans added" in out.getvalue()
+    assert "Coaching impact (difference in differences" in out.getvalue()
     again = io.StringIO()
     call_command("quickstart", "--no-serve", stdout=again)
     assert "already present" in again.getvalue()
+    assert "0 past weekly plans added" in again.getvalue()
     assert Store.objects.count() == 24
+
+
+def test_the_demo_impact_recovers_its_injected_effect():
+    from coaching.demo import create_demo_history, load_demo_modules
+    from coaching.selectors import coaching_impact
+    from scoring.demo import DEMO_COACHING_EFFECT
+
+    call_command("demo", stdout=io.StringIO())
+    load_demo_modules()
+    assert create_demo_history() == 72
+    done = CoachingTip.objects.filter(plan__week__lt=week_start(timezone.localdate()))
+    assert done.filter(done_at__isnull=False).count() == 47
+
+    this_week = week_start(timezone.localdate())
+    report = coaching_impact(
+        list(Store.objects.values_list("id", flat=True)),
+        start=weeks_back(this_week, 26),
+        end=this_week,
+    )
+
+    assert report.tips_done.low <= DEMO_COACHING_EFFECT <= report.tips_done.high
+    assert report.tips_done.low > 0
+    assert report.tips_not_done.low <= 0 <= report.tips_not_done.high
+    out = io.StringIO()
+    call_command("impact", "--csv", "-", stdout=out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert rows[1]["group"] == "tips done"
+    assert float(rows[1]["effect"]) == report.tips_done.effect
+    assert int(rows[0]["events"]) == 72
 
 
 @pytest.mark.postgres

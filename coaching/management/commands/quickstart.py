@@ -1,7 +1,7 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from coaching.demo import create_demo_goals, load_demo_modules
+from coaching.demo import create_demo_goals, create_demo_history, load_demo_modules
 from scoring.models import Store
 
 
@@ -22,8 +22,13 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already present (--reset-demo rebuilds it).")
         modules = load_demo_modules()
         goals = create_demo_goals()
-        self.stdout.write(f"{modules} training modules published, {goals} demo goals added.")
+        history = create_demo_history()
+        self.stdout.write(
+            f"{modules} training modules published, {goals} demo goals added, "
+            f"{history} past weekly plans added."
+        )
         call_command("generate_coaching", stdout=self.stdout)
+        call_command("impact", stdout=self.stdout)
         if no_serve:
             return
         self.stdout.write(f"Serving on http://{addrport}/admin/ (Ctrl+C stops).")
