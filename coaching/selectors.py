@@ -5,12 +5,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, Max, Prefetch, QuerySet
+from django.db.models import Avg, Count, Max, Prefetch, Q, QuerySet
 
 from scoring.access import role_of, stores_visible_to
 from scoring.models import Category, CategoryScore, Role, Store
 from scoring.selectors import CategoryTrend, category_trends, confident_changes, store_trends
-from scoring.weeks import weeks_back
+from scoring.weeks import week_start, weeks_back
 
 from .models import (
     CoachingTip,
@@ -256,3 +256,55 @@ def coaching_impact(store_ids: Sequence[int], *, start: dt.date, end: dt.date, *
             for item in plan.focus
         ]
     return impact_report(cells, events, **options)
+
+
+# --- tracking ------------------------------------------------------------------------------------
+
+
+def engagement_by_week(store_ids: Sequence[int], *, start: dt.date, end: dt.date) -> list[dict]:
+    """Per manager, store and week: plans read, tips done and found helpful, modules completed.
+    Two queries whatever the number of managers or weeks."""
+    rows = {}
+    plans = (
+        WeeklyPlan.objects.filter(store_id__in=store_ids, week__range=(start, end))
+        .values("manager__username", "store__code", "week", "read_at")
+        .annotate(
+            tip_count=Count("tips"),
+            done=Count("tips", filter=Q(tips__done_at__isnull=False)),
+            helpful=Count("tips", filter=Q(tips__helpful=True)),
+        )
+    )
+    for p in plans:
+        key = (p["manager__username"], p["store__code"], p["week"])
+        rows[key] = {
+            "manager": key[0],
+            "store": key[1],
+            "week": key[2],
+            "plan_read": p["read_at"] is not None,
+            "tips": p["tip_count"],
+            "tips_done": p["done"],
+            "tips_helpful": p["helpful"],
+            "modules_completed": 0,
+        }
+    completions = ModuleCompletion.objects.filter(
+        store_id__in=store_ids,
+        completed_at__date__gte=start,
+        completed_at__date__lt=end + dt.timedelta(weeks=1),
+    ).values_list("manager__username", "store__code", "completed_at")
+    for manager, store, at in completions:
+        key = (manager, store, week_start(at.date()))
+        row = rows.setdefault(
+            key,
+            {
+                "manager": manager,
+                "store": store,
+                "week": key[2],
+                "plan_read": False,
+                "tips": 0,
+                "tips_done": 0,
+                "tips_helpful": 0,
+                "modules_completed": 0,
+            },
+        )
+        row["modules_completed"] += 1
+    return [rows[key] for key in sorted(rows, key=lambda k: (k[1], k[0], k[2]))]

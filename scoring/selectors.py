@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 
 from . import maths
-from .models import Category, CategoryScore, Store
+from .models import Category, CategoryScore, Region, Store
 from .weeks import weeks_back
 
 # Sources combined per (store, category, week) by a response-weighted mean; a source that did not
@@ -309,3 +309,66 @@ def latest_scored_week(store_ids: Sequence[int] | None = None) -> dt.date | None
     if store_ids is not None:
         scores = scores.filter(store_id__in=store_ids)
     return scores.order_by("-week").values_list("week", flat=True).first()
+
+
+@dataclass(frozen=True)
+class RegionCategoryWeek:
+    region: str
+    category: str
+    week: dt.date
+    stores: int
+    average: float
+    lower_quartile: float
+    median: float
+    upper_quartile: float
+
+
+def region_distribution(
+    *, store_ids: Sequence[int], start: dt.date, end: dt.date
+) -> list[RegionCategoryWeek]:
+    """Per region, category and week: the average and the spread of its stores' scores."""
+    regions = dict(Region.objects.values_list("id", "code"))
+    categories = dict(Category.objects.values_list("id", "code"))
+    groups: dict[tuple[int, int, dt.date], list[float]] = defaultdict(list)
+    for _store, region, category, week, score in combined_scores(
+        store_ids=store_ids, start=start, end=end
+    ):
+        groups[(region, category, week)].append(score)
+    rows = []
+    for (region, category, week), scores in groups.items():
+        ordered = maths.Benchmark(scores)
+        rows.append(
+            RegionCategoryWeek(
+                regions[region],
+                categories[category],
+                week,
+                len(scores),
+                round(maths.mean(scores), 1),
+                round(maths.quantile(ordered.ordered, 0.25), 1),
+                round(ordered.median, 1),
+                round(maths.quantile(ordered.ordered, 0.75), 1),
+            )
+        )
+    return sorted(rows, key=lambda r: (r.region, r.category, r.week))
+
+
+IMPROVING_MARGIN = 1.0  # points between the last four weeks and the four before
+
+
+def improving_and_declining(*, store_ids: Sequence[int], end: dt.date) -> dict[str, list[int]]:
+    """Stores whose ROR over the last four weeks is above (below) the four weeks before by more
+    than IMPROVING_MARGIN points; the rest are steady."""
+    points = weekly_ror(start=weeks_back(end, 7), end=end, store_ids=store_ids)
+    recent, before = defaultdict(list), defaultdict(list)
+    for p in points:
+        (recent if p.week > weeks_back(end, 4) else before)[p.store_id].append(p.ror)
+    result = {"improving": [], "declining": [], "steady": []}
+    for store_id in sorted(set(recent) & set(before)):
+        delta = maths.mean(recent[store_id]) - maths.mean(before[store_id])
+        if delta > IMPROVING_MARGIN:
+            result["improving"].append(store_id)
+        elif delta < -IMPROVING_MARGIN:
+            result["declining"].append(store_id)
+        else:
+            result["steady"].append(store_id)
+    return result
