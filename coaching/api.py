@@ -24,12 +24,18 @@ from scoring.access import role_of, stores_visible_to
 from scoring.api import WeekField, int_param
 from scoring.models import Category, Role, Store
 from scoring.selectors import category_series, category_trends, latest_scored_week
-from scoring.weeks import parse_week, week_start
+from scoring.weeks import parse_week, week_start, weeks_back
 
 from . import authoring, services
 from .markdown import render_markdown
 from .models import CoachingTip, Goal, ModuleCompletion, ModuleVersion, TrainingModule, WeeklyPlan
-from .selectors import completions_visible_to, goal_progress, modules_readable_by
+from .selectors import (
+    coaching_impact,
+    completions_visible_to,
+    engagement_by_week,
+    goal_progress,
+    modules_readable_by,
+)
 
 
 def _scoped(queryset, user, *, manager_field: str = "manager", store_field: str = "store"):
@@ -593,3 +599,86 @@ class ProgressViewSet(viewsets.GenericViewSet):
         rows = category_series(store_ids=list(stores.values_list("id", flat=True)), weeks=weeks)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(ProgressSerializer(page, many=True).data)
+
+
+# --- tracking and impact -------------------------------------------------------------------------
+
+
+def _stores_for_aggregates(user):
+    """Aggregates may span more than a user's own stores: trainers see the chain's."""
+    if role_of(user) == Role.TRAINER:
+        return Store.objects.all()
+    return stores_visible_to(user)
+
+
+class EstimateSerializer(serializers.Serializer):
+    effect = serializers.FloatField(allow_null=True, help_text="points; null: not enough data")
+    low = serializers.FloatField(allow_null=True)
+    high = serializers.FloatField(allow_null=True)
+    confidence = serializers.FloatField()
+    events = serializers.IntegerField()
+    stores = serializers.IntegerField()
+    note = serializers.CharField(allow_blank=True)
+
+
+class ImpactSerializer(serializers.Serializer):
+    overall = EstimateSerializer()
+    tips_done = EstimateSerializer()
+    tips_not_done = EstimateSerializer()
+    by_category = serializers.DictField(child=EstimateSerializer())
+
+
+class ImpactViewSet(viewsets.GenericViewSet):
+    serializer_class = ImpactSerializer
+    queryset = Store.objects.none()  # the report comes from a selector
+    pagination_class = None
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("region", str, description="region code"),
+            OpenApiParameter("weeks", int, description="coaching weeks to look back (4-104)"),
+        ],
+        responses=ImpactSerializer,
+    )
+    def list(self, request):
+        """Coaching's estimated effect on the coached categories (docs/impact.md)."""
+        stores = _stores_for_aggregates(request.user)
+        if request.query_params.get("region"):
+            stores = stores.filter(region__code=request.query_params["region"])
+        weeks = int_param(request, "weeks", default=26, low=4, high=104)
+        end = week_start(timezone.localdate())
+        report = coaching_impact(
+            list(stores.values_list("id", flat=True)), start=weeks_back(end, weeks), end=end
+        )
+        return Response(ImpactSerializer(report).data)
+
+
+class EngagementSerializer(serializers.Serializer):
+    manager = serializers.CharField()
+    store = serializers.CharField()
+    week = WeekField()
+    plan_read = serializers.BooleanField()
+    tips = serializers.IntegerField()
+    tips_done = serializers.IntegerField()
+    tips_helpful = serializers.IntegerField()
+    modules_completed = serializers.IntegerField()
+
+
+class EngagementViewSet(viewsets.GenericViewSet):
+    serializer_class = EngagementSerializer
+    queryset = Store.objects.none()
+
+    @extend_schema(
+        parameters=[OpenApiParameter("weeks", int, description="weeks to look back (1-104)")],
+        responses=EngagementSerializer(many=True),
+    )
+    def list(self, request):
+        """Per manager and week: plan read, tips done and helpful, modules completed."""
+        weeks = int_param(request, "weeks", default=12, low=1, high=104)
+        end = week_start(timezone.localdate())
+        stores = list(stores_visible_to(request.user).values_list("id", flat=True))
+        rows = engagement_by_week(stores, start=weeks_back(end, weeks - 1), end=end)
+        if role_of(request.user) == Role.STORE_MANAGER:
+            rows = [r for r in rows if r["manager"] == request.user.username]
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(EngagementSerializer(page, many=True).data)

@@ -23,6 +23,8 @@ router.register("tips", coaching_api.TipViewSet, basename="tip")
 router.register("modules", coaching_api.ModuleViewSet, basename="module")
 router.register("completions", coaching_api.CompletionViewSet, basename="completion")
 router.register("progress", coaching_api.ProgressViewSet, basename="progress")
+router.register("impact", coaching_api.ImpactViewSet, basename="impact")
+router.register("engagement", coaching_api.EngagementViewSet, basename="engagement")
 
 
 class TokenView(ObtainAuthToken):

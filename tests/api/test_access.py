@@ -385,3 +385,19 @@ def test_nul_characters_are_a_400_on_every_database(world):
     assert goal.status_code == 400 and "category" in goal.json()["error"]["fields"]
     assert client.get("/api/v1/scores/?store=OW%00N").status_code in (200, 400)
     assert client.get("/api/v1/stores/OW%00N/").status_code in (400, 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_engagement_is_scoped_and_impact_is_an_aggregate_anyone_may_read(world, role):
+    client = world.client(role)
+    rows = client.get("/api/v1/engagement/").json()["results"]
+    expected = {world.stores[w].code for w in SEES_STORE[role]}
+    assert {r["store"] for r in rows} == expected
+    if role == "manager":
+        assert {r["manager"] for r in rows} == {world.users["manager"].username}
+
+    impact = client.get("/api/v1/impact/").json()
+    # This world has one week of plans and no history: the estimate says so instead of guessing.
+    assert impact["overall"]["effect"] is None
+    assert impact["overall"]["note"].startswith("not enough data")
+    assert client.get("/api/v1/impact/?weeks=1").status_code == 400
