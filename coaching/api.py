@@ -15,7 +15,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_serializer,
 )
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import generics, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -628,10 +628,9 @@ class ImpactSerializer(serializers.Serializer):
     by_category = serializers.DictField(child=EstimateSerializer())
 
 
-class ImpactViewSet(viewsets.GenericViewSet):
+class ImpactView(generics.GenericAPIView):
     serializer_class = ImpactSerializer
     queryset = Store.objects.none()  # the report comes from a selector
-    pagination_class = None
 
     @extend_schema(
         parameters=[
@@ -640,7 +639,7 @@ class ImpactViewSet(viewsets.GenericViewSet):
         ],
         responses=ImpactSerializer,
     )
-    def list(self, request):
+    def get(self, request):
         """Coaching's estimated effect on the coached categories (docs/impact.md)."""
         stores = _stores_for_aggregates(request.user)
         if request.query_params.get("region"):

@@ -23,7 +23,6 @@ router.register("tips", coaching_api.TipViewSet, basename="tip")
 router.register("modules", coaching_api.ModuleViewSet, basename="module")
 router.register("completions", coaching_api.CompletionViewSet, basename="completion")
 router.register("progress", coaching_api.ProgressViewSet, basename="progress")
-router.register("impact", coaching_api.ImpactViewSet, basename="impact")
 router.register("engagement", coaching_api.EngagementViewSet, basename="engagement")
 
 
@@ -37,6 +36,7 @@ class TokenView(ObtainAuthToken):
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", TokenView.as_view(), name="api-token"),
+    path("api/v1/impact/", coaching_api.ImpactView.as_view(), name="impact"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
