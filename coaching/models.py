@@ -227,3 +227,19 @@ class LLMCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}/{self.model} {self.outcome}"
+
+
+class LeadSummary(models.Model):
+    """A regional lead's weekly summary email, sent once per lead and week."""
+
+    lead = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="summaries")
+    week = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "week"], name="one_summary_per_lead_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead} {week_label(self.week)}"

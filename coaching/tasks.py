@@ -56,3 +56,11 @@ def generate_plans(pairs: list[list[int]], week: str, force: bool = False) -> di
         [(m, s) for m, s in pairs], dt.date.fromisoformat(week), force=force
     )
     return dict(result.counts)
+
+
+@shared_task(acks_late=True)
+def send_lead_summaries() -> int:
+    """Monday morning: each regional lead's summary of the week that just ended."""
+    from .summaries import send_lead_summaries as send
+
+    return send(week_start(timezone.localdate()))

@@ -216,4 +216,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "coaching.tasks.schedule_weekly_coaching",
         "schedule": crontab(minute=0, day_of_week="sun,mon,tue"),
     },
+    "lead-summaries": {
+        "task": "coaching.tasks.send_lead_summaries",
+        "schedule": crontab(
+            minute=0, hour=env.int("LEAD_SUMMARY_HOUR_UTC", default=8), day_of_week="mon"
+        ),
+    },
 }

@@ -76,3 +76,17 @@ def test_improving_and_declining_stores_follow_their_ror():
 
     assert result == {"improving": [up.id], "declining": [down.id], "steady": [flat.id]}
     assert len(weekly_ror(start=weeks_back(THIS_WEEK, 7), end=THIS_WEEK, store_ids=[up.id])) == 8
+
+
+def test_a_regions_history_exports_as_csv_that_imports_back(demo, tmp_path):
+    path = tmp_path / "north.csv"
+    call_command("export_history", str(path), "--region", "north", "--weeks", "4")
+    lines = path.read_text().splitlines()
+    assert lines[0] == "store_code,category,week,score"
+    assert len(lines) == 1 + 8 * 8 * 4  # 8 stores x 8 categories x 4 weeks
+    assert {line.split(",")[0] for line in lines[1:]} == set(
+        Store.objects.filter(region__code="north").values_list("code", flat=True)
+    )
+    out = io.StringIO()
+    call_command("import_scores", str(path), "--dry-run", stdout=out)
+    assert "256 rows read" in out.getvalue()
