@@ -68,11 +68,9 @@ def summary_text(first_name: str, stores: list[Store], week: dt.date) -> str:
     impact = coaching_impact(ids, start=weeks_back(week, 26), end=week).overall
 
     lines = [f"Hi {first_name or 'there'},", "", f"Your region in week {week_label(last)}:"]
-    if ror:
-        average = sum(v[last] for v in ror.values() if last in v) / max(
-            1, sum(last in v for v in ror.values())
-        )
-        lines.append(f"- Average ROR {average:.1f} across {len(stores)} stores.")
+    latest = [values[last] for values in ror.values() if last in values]
+    if latest:
+        lines.append(f"- Average ROR {sum(latest) / len(latest):.1f} across {len(latest)} stores.")
     lines.append(
         f"- Over four weeks: {len(moving['improving'])} improving, "
         f"{len(moving['declining'])} declining, {len(moving['steady'])} steady."
