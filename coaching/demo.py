@@ -15,7 +15,14 @@ from scoring.weeks import week_label, weeks_back
 
 from .authoring import publish_snapshot, validate_quiz
 from .llm.playbook import choose_practice
-from .models import CoachingTip, Goal, TrainingModule, WeeklyPlan
+from .models import (
+    CoachingTip,
+    Goal,
+    ModuleCompletion,
+    ModuleVersion,
+    TrainingModule,
+    WeeklyPlan,
+)
 from .services import create_goal
 
 MODULES = Path(__file__).parent / "demo_modules"
@@ -111,14 +118,16 @@ def create_demo_history(*, seed: int = 1) -> int:
     if not stores or not weeks:
         return 0
     categories = {c.code: c for c in Category.objects.filter(active=True)}
-    modules = {}
+    modules, versions = {}, {}
     for module in TrainingModule.objects.filter(status=TrainingModule.Status.PUBLISHED):
         modules.setdefault(module.category_id, module)
+    for version in ModuleVersion.objects.order_by("module", "-version"):
+        versions.setdefault(version.module_id, version)
     rng = random.Random(seed)  # noqa: S311 - demo data
     created = 0
     for event in coaching_history(stores=len(stores), weeks=weeks, seed=seed):
         store = stores[event.store_code]
-        profile = store.managers.first()
+        profile = next(iter(store.managers.all()), None)
         if profile is None:
             continue
         plan, new = WeeklyPlan.objects.get_or_create(
@@ -154,8 +163,28 @@ def create_demo_history(*, seed: int = 1) -> int:
             done_at=_at(event.week, 3) if event.tips_done else None,
             helpful=(rng.random() < 0.75) if event.tips_done else None,
         )
+        module = modules.get(category.id)
+        if event.tips_done and module and module.id in versions and rng.random() < 0.5:
+            _complete(profile.user, store, versions[module.id], _at(event.week, 5), rng)
         created += 1
     return created
+
+
+def _complete(manager, store, version: ModuleVersion, at: dt.datetime, rng) -> None:
+    answers = [q["answer"] if rng.random() < 0.8 else (q["answer"] + 1) % 4 for q in version.quiz]
+    right = sum(a == q["answer"] for a, q in zip(answers, version.quiz, strict=True))
+    completion, new = ModuleCompletion.objects.get_or_create(
+        manager=manager,
+        version=version,
+        defaults={
+            "module_id": version.module_id,
+            "store": store,
+            "answers": answers,
+            "score": round(100 * right / len(version.quiz)),
+        },
+    )
+    if new:  # completed_at is set on creation; the demo dates it in the past
+        ModuleCompletion.objects.filter(pk=completion.pk).update(completed_at=at)
 
 
 def _at(week: dt.date, days: int) -> dt.datetime:

@@ -90,3 +90,14 @@ def test_a_regions_history_exports_as_csv_that_imports_back(demo, tmp_path):
     out = io.StringIO()
     call_command("import_scores", str(path), "--dry-run", stdout=out)
     assert "256 rows read" in out.getvalue()
+
+
+def test_the_demo_history_includes_module_completions_in_the_past(demo):
+    from coaching.models import ModuleCompletion
+
+    completions = ModuleCompletion.objects.all()
+    assert completions.count() >= 10
+    assert all(c.completed_at.date() < THIS_WEEK for c in completions)
+    assert all(c.module_id == c.version.module_id for c in completions.select_related("version"))
+    rows = engagement_by_week(demo, start=weeks_back(THIS_WEEK, 26), end=THIS_WEEK)
+    assert sum(r["modules_completed"] for r in rows) == completions.count()
