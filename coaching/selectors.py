@@ -5,10 +5,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, Max, Prefetch, Q, QuerySet
 
 from scoring.access import role_of, stores_visible_to
-from scoring.models import Category, CategoryScore, Role, Store
+from scoring.drivers import key_drivers
+from scoring.models import Category, CategoryScore, Kpi, KpiReading, Role, Store
 from scoring.selectors import CategoryTrend, category_trends, confident_changes, store_trends
 from scoring.weeks import week_start, weeks_back
 
@@ -81,6 +83,7 @@ class WeekContext:
     region_drops: dict[int, dict[str, list[tuple[float, int]]]]
     candidates: list[Candidate]  # the published modules, for `rank_modules`
     completed: dict[int, set[str]]  # slugs of the modules each manager has completed
+    impact_weights: dict[str, float]  # from the key driver analysis; empty: all equal
 
     def largest_drops_elsewhere(self, store_id: int) -> dict[str, float]:
         """The largest drop per category among the other stores of this store's region."""
@@ -151,7 +154,22 @@ def load_week_context(week: dt.date, pairs: Sequence[tuple[int, int]]) -> WeekCo
         _region_drops(region_of, data_week) if data_week else {},
         [candidate_of(m) for m in modules],
         completed,
+        impact_weights(data_week) if data_week else {},
     )
+
+
+def impact_weights(week: dt.date) -> dict[str, float]:
+    """Focus weights from the chain's sales drivers, once there are KPIs to learn them from.
+    Computed once per data week and process (a chunk of a batch reuses it)."""
+    if not KpiReading.objects.filter(kpi=Kpi.SALES).exists():
+        return {}
+    key = f"coaching:impact-weights:{week.isoformat()}"
+    weights = cache.get(key)
+    if weights is None:
+        stores = list(Store.objects.values_list("id", flat=True))
+        weights = key_drivers(stores, end=week, kpi=Kpi.SALES, reps=0).weights()
+        cache.set(key, weights, timeout=6 * 3600)
+    return weights
 
 
 def candidate_of(module: TrainingModule) -> Candidate:

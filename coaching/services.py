@@ -221,6 +221,7 @@ def build_request(
         goals=targets,
         recently_coached=context.recent_focus.get((manager_id, store_id), set()),
         region_drops=context.largest_drops_elsewhere(store_id),
+        impact=context.impact_weights,
     )
     goal_text = {
         code: " ".join(g.intent for g in goals if g.category.code == code) for code in targets

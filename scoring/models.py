@@ -189,3 +189,27 @@ class MetricReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.value} ({week_label(self.week)})"
+
+
+class Kpi(models.TextChoices):
+    SALES = "sales", "Sales"
+    TRANSACTIONS = "transactions", "Transactions"
+    STAFF_TURNOVER = "staff_turnover", "Staff turnover %"
+
+
+class KpiReading(models.Model):
+    """A store's business result for a week: what ROR is meant to lead."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="kpis")
+    week = models.DateField(help_text="Monday of the ISO week")
+    kpi = models.CharField(max_length=20, choices=Kpi.choices)
+    value = models.DecimalField(max_digits=14, decimal_places=2)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "week", "kpi"], name="one_kpi_per_store_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store} {self.kpi} {self.week}: {self.value}"

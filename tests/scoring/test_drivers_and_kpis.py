@@ -1,0 +1,120 @@
+"""KPIs in, all or nothing; key drivers that find the categories a KPI really follows."""
+
+import io
+import random
+
+import numpy as np
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.utils import timezone
+
+from scoring.drivers import key_drivers, lmg_shares, quadrant
+from scoring.kpis import import_kpis
+from scoring.models import Category, CategoryScore, KpiReading
+from scoring.weeks import week_label, week_start, weeks_back
+from tests.factories import RegionFactory, StoreFactory
+
+THIS_WEEK = week_start(timezone.localdate())
+
+
+def test_lmg_shares_rank_a_strong_driver_over_a_weak_one_and_sum_to_100():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(500, 4))
+    x[:, 1] += 0.5 * x[:, 0]  # correlated predictors: LMG shares what they explain together
+    y = 3 * x[:, 0] + 1 * x[:, 1] + rng.normal(size=500)
+    shares, r2 = lmg_shares(np.column_stack([x, y]))
+    assert shares.sum() == pytest.approx(100)
+    assert shares[0] > shares[1] > max(shares[2], shares[3])
+    assert max(shares[2], shares[3]) < 2
+    assert 0.8 < r2 < 1
+
+
+@pytest.mark.django_db
+def test_key_drivers_find_what_sales_follow_and_set_focus_weights():
+    rng = random.Random(3)
+    categories = list(Category.objects.filter(active=True))
+    region = RegionFactory()
+    stores = [StoreFactory(region=region) for _ in range(16)]
+    weeks = [weeks_back(THIS_WEEK, i) for i in range(30, -1, -1)]
+    scores, kpis = [], []
+    for store in stores:
+        sales = 10_000.0
+        for week in weeks:
+            values = {c.code: rng.uniform(40, 90) for c in categories}
+            for c in categories:
+                scores.append(CategoryScore(store=store, category=c, week=week,
+                                            score=round(values[c.code], 1), responses=30, source="import"))  # fmt: skip
+            kpis.append(KpiReading(store=store, week=week, kpi="sales", value=round(sales, 2)))
+            # Next week's sales follow this week's satisfaction strongly and loyalty less.
+            sales *= (
+                1
+                + (
+                    0.5 * (values["customer_satisfaction"] - 65)
+                    + 0.2 * (values["brand_loyalty"] - 65)
+                    + rng.gauss(0, 3)
+                )
+                / 400
+            )
+    CategoryScore.objects.bulk_create(scores)
+    KpiReading.objects.bulk_create(kpis)
+    analysis = key_drivers([s.id for s in stores], end=THIS_WEEK, horizon=1, reps=50)
+
+    assert analysis.enough, analysis.note
+    top, second = analysis.drivers[:2]
+    assert (top.category, second.category) == ("customer_satisfaction", "brand_loyalty")
+    assert top.low > second.high or top.importance > 2 * second.importance
+    assert sum(d.importance for d in analysis.drivers) == pytest.approx(100, abs=0.5)
+    weights = analysis.weights()
+    assert weights["customer_satisfaction"] == 2.0 and min(weights.values()) == 0.5
+    medians = {d.category: 65.0 for d in analysis.drivers}
+    [first, *_] = quadrant(analysis, {d.category: 50.0 for d in analysis.drivers}, medians)
+    assert (first["category"], first["quadrant"]) == ("customer_satisfaction", "fix first")
+    # Focus selection weighs categories by the default 4-week horizon's drivers.
+    from coaching.selectors import impact_weights
+
+    cache.clear()
+    learned = impact_weights(THIS_WEEK)
+    assert learned == key_drivers([s.id for s in stores], end=THIS_WEEK, reps=0).weights()
+    assert learned and set(learned) == {c.code for c in categories}
+    out = io.StringIO()
+    call_command("drivers", "--horizon", "1", stdout=out)
+    assert "customer_satisfaction" in out.getvalue().splitlines()[1]
+
+
+@pytest.mark.django_db
+def test_too_few_kpis_say_so():
+    store = StoreFactory()
+    analysis = key_drivers([store.id], end=THIS_WEEK)
+    assert not analysis.enough and analysis.note.startswith("not enough data: 0 store-weeks")
+    assert analysis.weights() == {}
+
+
+@pytest.mark.django_db
+def test_kpi_import_is_all_or_nothing_with_row_errors():
+    store = StoreFactory(code="K1")
+    week = week_label(weeks_back(THIS_WEEK, 1))
+    good = f"store_code,week,kpi,value\nK1,{week},sales,1200.50\nK1,{week},transactions,310\n"
+
+    dry = import_kpis(io.BytesIO(good.encode()), dry_run=True)
+    assert (dry.ok, dry.created, KpiReading.objects.count()) == (True, 2, 0)
+    done = import_kpis(io.BytesIO(good.encode()))
+    assert (done.created, KpiReading.objects.count()) == (2, 2)
+    again = import_kpis(io.BytesIO(good.replace("1200.50", "1300").encode()))
+    assert (again.updated, again.unchanged) == (1, 1)
+
+    bad = (
+        f"store_code,week,kpi,value\nK1,{week},sales,999\nNOPE,{week},sales,1\n"
+        f"K1,2999-W01,sales,1\nK1,{week},footfall,1\nK1,{week},transactions,-4\nK1,{week},sales,5\n"
+    )
+    refused = import_kpis(io.BytesIO(bad.encode()))
+    assert [str(e) for e in refused.errors] == [
+        "line 3: unknown store 'NOPE'",
+        "line 4: week '2999-W01' is in the future",
+        "line 5: unknown kpi 'footfall' (one of sales, transactions, staff_turnover)",
+        "line 6: value '-4' must be a number from 0",
+        "line 7: duplicate of line 2",
+    ]
+    assert KpiReading.objects.get(store=store, kpi="sales").value == 1300
+    header = import_kpis(io.BytesIO(b"store,week\n"))
+    assert str(header.errors[0]).startswith("line 1: expected the header")
