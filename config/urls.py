@@ -17,6 +17,7 @@ router.register("scores", scoring_api.ScoreViewSet, basename="score")
 router.register(
     "questionnaire-responses", scoring_api.QuestionnaireViewSet, basename="questionnaire"
 )
+router.register("kpis", scoring_api.KpiViewSet, basename="kpi")
 router.register("goals", coaching_api.GoalViewSet, basename="goal")
 router.register("plans", coaching_api.PlanViewSet, basename="plan")
 router.register("tips", coaching_api.TipViewSet, basename="tip")
@@ -36,6 +37,7 @@ class TokenView(ObtainAuthToken):
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", TokenView.as_view(), name="api-token"),
+    path("api/v1/drivers/", scoring_api.DriversView.as_view(), name="drivers"),
     path("api/v1/impact/", coaching_api.ImpactView.as_view(), name="impact"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

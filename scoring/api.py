@@ -16,7 +16,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_serializer,
 )
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import generics, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -25,8 +25,10 @@ from config.api import CodeField
 
 from . import services
 from .access import regions_visible_to, stores_visible_to
+from .drivers import key_drivers
 from .imports import import_scores
-from .models import Category, CategoryScore, Question, Region, Source, Store
+from .kpis import import_kpis
+from .models import Category, CategoryScore, Kpi, KpiReading, Question, Region, Source, Store
 from .selectors import latest_scored_week, store_trends, weekly_ror
 from .weeks import parse_week, week_label, week_start, weeks_back
 
@@ -351,23 +353,26 @@ class ScoreViewSet(viewsets.ReadOnlyModelViewSet):
         result = import_scores(
             stream, dry_run=form.validated_data["dry_run"], stores=stores_visible_to(request.user)
         )
-        body = ImportResultSerializer(
-            {**result.__dict__, "errors": [str(e) for e in result.errors]}
-        ).data
-        if not result.ok:
-            return Response(
-                {
-                    "error": {
-                        "status": 400,
-                        "code": "invalid_rows",
-                        "detail": f"{len(result.errors)} bad rows; nothing was imported.",
-                        "fields": {"rows": body["errors"]},
-                    }
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        code = status.HTTP_200_OK if result.dry_run else status.HTTP_201_CREATED
-        return Response(body, status=code)
+        return _import_response(result)
+
+
+def _import_response(result) -> Response:
+    body = ImportResultSerializer(
+        {**result.__dict__, "errors": [str(e) for e in result.errors]}
+    ).data
+    if not result.ok:
+        return Response(
+            {
+                "error": {
+                    "status": 400,
+                    "code": "invalid_rows",
+                    "detail": f"{len(result.errors)} bad rows; nothing was imported.",
+                    "fields": {"rows": body["errors"]},
+                }
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    return Response(body, status=status.HTTP_200_OK if result.dry_run else status.HTTP_201_CREATED)
 
 
 def _rows_as_csv(rows: list[dict]) -> io.BytesIO:
@@ -435,3 +440,109 @@ class QuestionnaireViewSet(viewsets.GenericViewSet):
             raise ValidationError({"week": "the week is in the future"})
         saved = services.submit_responses(store=store, week=data["week"], responses=responses)
         return Response({"saved": saved}, status=status.HTTP_201_CREATED)
+
+
+# --- KPIs and drivers --------------------------------------------------------------------------
+
+
+class KpiSerializer(serializers.ModelSerializer):
+    store = CodeField(slug_field="code", read_only=True)
+    week = WeekField()
+
+    class Meta:
+        model = KpiReading
+        fields = ["store", "week", "kpi", "value"]
+
+
+class KpiFilter(django_filters.FilterSet):
+    store = django_filters.CharFilter(field_name="store__code")
+    week_from = django_filters.DateFilter(field_name="week", lookup_expr="gte")
+    week_to = django_filters.DateFilter(field_name="week", lookup_expr="lte")
+
+    class Meta:
+        model = KpiReading
+        fields = ["store", "kpi", "week_from", "week_to"]
+
+
+class KpiImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV: store_code,week,kpi,value")
+    dry_run = serializers.BooleanField(default=False)
+
+
+class KpiViewSet(viewsets.ReadOnlyModelViewSet):
+    """Weekly store KPIs: read for your stores; leads and admins import them."""
+
+    serializer_class = KpiSerializer
+    filterset_class = KpiFilter
+
+    def get_queryset(self):
+        return (
+            KpiReading.objects.filter(store__in=stores_visible_to(self.request.user))
+            .select_related("store")
+            .order_by("-week", "store__code", "kpi")
+        )
+
+    @extend_schema(
+        request={"multipart/form-data": KpiImportSerializer},
+        responses={201: ImportResultSerializer, 200: ImportResultSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        permission_classes=[permissions.IsAuthenticated, ImportPermission],
+        parser_classes=[MultiPartParser],
+    )
+    def import_(self, request):
+        """All or nothing, with row errors, like `import_kpis`; only your stores."""
+        form = KpiImportSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        result = import_kpis(
+            form.validated_data["file"],
+            dry_run=form.validated_data["dry_run"],
+            stores=stores_visible_to(request.user),
+        )
+        return _import_response(result)
+
+
+class DriverSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    importance = serializers.FloatField(help_text="% of the explained variance")
+    low = serializers.FloatField(allow_null=True)
+    high = serializers.FloatField(allow_null=True)
+
+
+class DriverAnalysisSerializer(serializers.Serializer):
+    kpi = serializers.CharField()
+    horizon = serializers.IntegerField()
+    rows = serializers.IntegerField()
+    stores = serializers.IntegerField()
+    r_squared = serializers.FloatField(allow_null=True)
+    drivers = DriverSerializer(many=True)
+    note = serializers.CharField(allow_blank=True)
+
+
+class DriversView(generics.GenericAPIView):
+    serializer_class = DriverAnalysisSerializer
+    queryset = Store.objects.none()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kpi", str, enum=Kpi.values, description="default sales"),
+            OpenApiParameter("horizon", int, description="weeks ahead (1-12)"),
+        ],
+        responses=DriverAnalysisSerializer,
+    )
+    def get(self, request):
+        """Which categories move the KPI across the chain: an aggregate every role may read."""
+        kpi = request.query_params.get("kpi") or Kpi.SALES
+        if kpi not in Kpi.values:
+            raise ValidationError({"kpi": f"one of {', '.join(Kpi.values)}"})
+        horizon = int_param(request, "horizon", default=4, low=1, high=12)
+        analysis = key_drivers(
+            list(Store.objects.values_list("id", flat=True)),
+            end=week_start(timezone.localdate()),
+            kpi=kpi,
+            horizon=horizon,
+        )
+        return Response(DriverAnalysisSerializer(analysis).data)

@@ -401,3 +401,30 @@ def test_engagement_is_scoped_and_impact_is_an_aggregate_anyone_may_read(world, 
     assert impact["overall"]["effect"] is None
     assert impact["overall"]["note"].startswith("not enough data")
     assert client.get("/api/v1/impact/?weeks=1").status_code == 400
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("where", PLACES)
+def test_kpi_import_only_for_visible_stores_and_drivers_for_all(world, role, where):
+    client = world.client(role)
+    code = world.stores[where].code
+    csv_text = f"store_code,week,kpi,value\n{code},{week_label(LAST_WEEK)},sales,1000\n"
+
+    imported = client.post(
+        "/api/v1/kpis/import/",
+        {"file": SimpleUploadedFile("k.csv", csv_text.encode())},
+        format="multipart",
+    )
+
+    if role not in ("lead", "admin"):
+        assert imported.status_code == 403
+    elif where in SEES_STORE[role]:
+        assert imported.status_code == 201 and imported.json()["created"] == 1
+    else:
+        assert imported.status_code == 400
+        assert imported.json()["error"]["fields"]["rows"] == [f"line 2: unknown store '{code}'"]
+    listed = {k["store"] for k in client.get("/api/v1/kpis/").json()["results"]}
+    assert listed <= {world.stores[w].code for w in SEES_STORE[role]}
+    drivers = client.get("/api/v1/drivers/").json()
+    assert drivers["drivers"] == [] and drivers["note"].startswith("not enough data")
+    assert client.get("/api/v1/drivers/?kpi=footfall").status_code == 400
