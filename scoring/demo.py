@@ -18,6 +18,8 @@ from .models import (
     Answer,
     Category,
     CategoryScore,
+    Kpi,
+    KpiReading,
     MetricReading,
     Question,
     Region,
@@ -126,9 +128,11 @@ def build_demo(*, stores: int = 24, weeks: int = 26, seed: int = 1) -> DemoSumma
     for event in coaching_history(stores=stores, weeks=all_weeks, seed=seed):
         if event.tips_done:
             lifts.setdefault((event.store_code, event.category), []).append(event.week)
+    kpis: list[KpiReading] = []
     submissions, answers, readings = _scores(
-        rng, demo_stores, all_weeks, categories, questions, lifts
+        rng, demo_stores, all_weeks, categories, questions, lifts, kpis, seed
     )
+    KpiReading.objects.bulk_create(kpis, batch_size=2000)
     recompute_questionnaire_scores(store_ids=[s.id for s in demo_stores], weeks=all_weeks)
     record_metrics(readings)
     return DemoSummary(
@@ -183,6 +187,7 @@ def _clear(stores: list[Store]) -> None:
     Submission.objects.filter(store__in=stores).delete()
     MetricReading.objects.filter(store__in=stores).delete()
     CategoryScore.objects.filter(store__in=stores).delete()
+    KpiReading.objects.filter(store__in=stores).delete()
 
 
 def _target(rng: random.Random, kind: str, base: float, week: int, weeks: int, falls: bool):
@@ -196,13 +201,15 @@ def _target(rng: random.Random, kind: str, base: float, week: int, weeks: int, f
     return min(97.0, max(5.0, value))
 
 
-def _scores(rng, stores, weeks, categories, questions, lifts):
+def _scores(rng, stores, weeks, categories, questions, lifts, kpis, seed):
     by_category = {c.id: [q for q in questions if q.category_id == c.id] for c in categories}
     submissions = answers = 0
     readings: list[MetricInput] = []
     metrics_of = {c.code: [m for m in METRICS.values() if m.category == c.code] for c in categories}
+    kpi_rng = random.Random(seed * 31)
     for index, store in enumerate(stores):
         kind = TRAJECTORIES[index % len(TRAJECTORIES)]
+        sales = kpi_rng.uniform(8_000, 20_000)
         bases = {c.id: rng.uniform(48, 82) for c in categories}
         falling = rng.choice(categories).id if kind == "collapsing" else None
         store_subs: list[Submission] = []
@@ -217,6 +224,8 @@ def _scores(rng, stores, weeks, categories, questions, lifts):
                 )
                 for c in categories
             }
+            kpis.append(KpiReading(store=store, week=week, kpi=Kpi.SALES, value=round(sales, 2)))
+            sales *= 1 + _sales_growth(kpi_rng, {c.code: targets[c.id] for c in categories})
             # Small stores sometimes get too few responses: those weeks are low confidence.
             respondents = (
                 rng.randint(2, 4) if kind == "noisy" and number % 5 == 0 else rng.randint(6, 14)
@@ -243,6 +252,15 @@ def _scores(rng, stores, weeks, categories, questions, lifts):
         submissions += len(created)
         answers += len(flat)
     return submissions, answers, readings
+
+
+# Next week's sales follow this week's customer experience: what the driver analysis should find.
+SALES_DRIVERS = {"customer_satisfaction": 0.5, "brand_loyalty": 0.3, "customer_advocacy": 0.1}
+
+
+def _sales_growth(rng: random.Random, targets: dict[str, float]) -> float:
+    pull = sum(w * (targets.get(code, 65) - 65) for code, w in SALES_DRIVERS.items())
+    return (pull + rng.gauss(0, 2)) / 400
 
 
 def _answer(rng: random.Random, target: float) -> int:

@@ -74,6 +74,9 @@ def test_quickstart_no_serve_migrates_and_loads_demo_once(monkeypatch):
     # Past coaching, with its effect in the scores, so impact shows on the first run.
     assert "72 past weekly plans added" in out.getvalue()
     assert "Coaching impact (difference in differences" in out.getvalue()
+    # The demo's sales follow satisfaction most: the driver analysis says so.
+    drivers = out.getvalue().split("sales change over 4 weeks", 1)[1].splitlines()
+    assert drivers[1].split()[0] == "customer_satisfaction"
     again = io.StringIO()
     call_command("quickstart", "--no-serve", stdout=again)
     assert "already present" in again.getvalue()

@@ -29,6 +29,7 @@ class Command(BaseCommand):
         )
         call_command("generate_coaching", stdout=self.stdout)
         call_command("impact", stdout=self.stdout)
+        call_command("drivers", stdout=self.stdout)
         if no_serve:
             return
         self.stdout.write(f"Serving on http://{addrport}/admin/ (Ctrl+C stops).")
