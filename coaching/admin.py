@@ -6,6 +6,7 @@ from . import authoring
 from .models import (
     CoachingTip,
     Goal,
+    LeadSummary,
     LLMCall,
     ModuleCompletion,
     ModuleVersion,
@@ -166,3 +167,19 @@ class LLMCallAdmin(admin.ModelAdmin):
     ]
     list_filter = ["outcome", "provider", "model"]
     date_hierarchy = "created_at"
+
+
+@admin.register(CoachingTip)
+class CoachingTipAdmin(admin.ModelAdmin):
+    list_display = ["title", "category", "plan", "done_at", "helpful", "followup_answer"]
+    list_filter = ["category", "helpful", "followup_answer", "plan__week"]
+    list_select_related = ["category", "plan__store"]
+    search_fields = ["title", "plan__store__code"]
+    raw_id_fields = ["plan", "module"]
+
+
+@admin.register(LeadSummary)
+class LeadSummaryAdmin(admin.ModelAdmin):
+    list_display = ["lead", "week", "sent_at"]
+    list_filter = ["week"]
+    list_select_related = ["lead"]

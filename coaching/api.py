@@ -173,8 +173,7 @@ class GoalViewSet(viewsets.ModelViewSet):
         )
 
     def perform_destroy(self, instance):
-        instance.status = Goal.Status.DROPPED  # kept for the record, out of coaching
-        instance.save(update_fields=["status"])
+        services.drop_goal(instance)
 
 
 def _trends_for(goals) -> dict:

@@ -185,3 +185,23 @@ def impact_report(
         tips_done=estimate([e for e in effects if e.event.tips_done], **options),
         tips_not_done=estimate([e for e in effects if not e.event.tips_done], **options),
     )
+
+
+IMPACT_CSV_HEADER = ["group", "effect", "low", "high", "confidence", "events", "stores", "note"]
+
+
+def report_rows(
+    report: ImpactReport, names: dict[str, str] | None = None
+) -> list[tuple[str, Estimate]]:
+    """The report as labelled rows: overall, tips done / not done, then each category."""
+    rows = [("all coached categories", report.overall)]
+    rows += [("tips done", report.tips_done), ("tips not done", report.tips_not_done)]
+    if names is None:
+        rows += [(f"category {code}", e) for code, e in report.by_category.items()]
+    else:
+        rows += [(names.get(code, code), e) for code, e in report.by_category.items()]
+    return rows
+
+
+def csv_row(label: str, e: Estimate) -> list:
+    return [label, e.effect, e.low, e.high, e.confidence, e.events, e.stores, e.note]

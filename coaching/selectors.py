@@ -5,12 +5,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import Avg, Count, Max, Prefetch, Q, QuerySet
 
 from scoring.access import role_of, stores_visible_to
-from scoring.drivers import key_drivers
-from scoring.models import Category, CategoryScore, Kpi, KpiReading, Role, Store
+from scoring.drivers import chain_drivers
+from scoring.models import Category, CategoryScore, Role, Store
 from scoring.selectors import CategoryTrend, category_trends, confident_changes, store_trends
 from scoring.weeks import week_start, weeks_back
 
@@ -161,15 +160,8 @@ def load_week_context(week: dt.date, pairs: Sequence[tuple[int, int]]) -> WeekCo
 def impact_weights(week: dt.date) -> dict[str, float]:
     """Focus weights from the chain's sales drivers, once there are KPIs to learn them from.
     Computed once per data week and process (a chunk of a batch reuses it)."""
-    if not KpiReading.objects.filter(kpi=Kpi.SALES).exists():
-        return {}
-    key = f"coaching:impact-weights:{week.isoformat()}"
-    weights = cache.get(key)
-    if weights is None:
-        stores = list(Store.objects.values_list("id", flat=True))
-        weights = key_drivers(stores, end=week, kpi=Kpi.SALES, reps=0).weights()
-        cache.set(key, weights, timeout=6 * 3600)
-    return weights
+    analysis = chain_drivers(week)
+    return {} if analysis is None else analysis.weights()
 
 
 def candidate_of(module: TrainingModule) -> Candidate:

@@ -71,6 +71,27 @@ def create_goal(
     )
 
 
+@transaction.atomic
+def edit_goal(goal: Goal, *, target_score: float, due_date: dt.date, intent: str = "") -> Goal:
+    """What a goal aims at and by when; its store, category and baseline stay as set."""
+    if not 0 <= float(target_score) <= 100:
+        raise ValidationError("target score must be between 0 and 100")
+    if due_date != goal.due_date and due_date <= timezone.localdate():
+        raise ValidationError("due date must be in the future")
+    goal.target_score = Decimal(str(target_score)).quantize(Decimal("0.1"))
+    goal.due_date = due_date
+    goal.intent = intent.strip()[:500]
+    goal.save(update_fields=["target_score", "due_date", "intent"])
+    return goal
+
+
+def drop_goal(goal: Goal) -> Goal:
+    """Dropped goals stay on record but leave coaching."""
+    goal.status = Goal.Status.DROPPED
+    goal.save(update_fields=["status"])
+    return goal
+
+
 def record_feedback(
     tip: CoachingTip,
     *,

@@ -1,12 +1,17 @@
+from csp.decorators import csp_update
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from coaching import api as coaching_api
 from scoring import api as scoring_api
+from scoring import views as scoring_views
+
+from . import views
 
 router = DefaultRouter()
 router.register("regions", scoring_api.RegionViewSet, basename="region")
@@ -34,12 +39,27 @@ class TokenView(ObtainAuthToken):
     throttle_scope = "token"
 
 
+# Swagger UI's page carries a small inline <style>; its scripts stay same-origin files.
+swagger_ui = csp_update({"style-src": ["'unsafe-inline'"]})(
+    SpectacularSwaggerSplitView.as_view(url_name="schema")
+)
+
 urlpatterns = [
+    path("", views.home, name="home"),
+    path("favicon.ico", views.favicon),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("import/", scoring_views.import_page, name="import"),
+    path("", include("coaching.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/v1/drivers/", scoring_api.DriversView.as_view(), name="drivers"),
     path("api/v1/impact/", coaching_api.ImpactView.as_view(), name="impact"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", swagger_ui, name="swagger-ui"),
 ]

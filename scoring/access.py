@@ -3,7 +3,11 @@
 Every view, endpoint and command that lists stores or their data starts from these querysets.
 """
 
+from functools import wraps
+
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from .models import Profile, Region, Role, Store
@@ -42,3 +46,19 @@ def regions_visible_to(user: AbstractBaseUser) -> QuerySet[Region]:
     if role == Role.STORE_MANAGER:
         return Region.objects.filter(stores__managers__user=user).distinct()
     return Region.objects.none()
+
+
+def require_role(*roles: str):
+    """View decorator: a signed-in user of one of these roles, else 403 (anonymous: login)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if role_of(request.user) not in roles:
+                raise PermissionDenied("this page is not for your role")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

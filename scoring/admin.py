@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import Answer, Category, CategoryScore, MetricReading, Profile, Question, Region, Store
+from .models import (
+    Answer,
+    Category,
+    CategoryScore,
+    KpiReading,
+    MetricReading,
+    Profile,
+    Question,
+    Region,
+    Store,
+)
 from .models import Submission as QuestionnaireSubmission
 
 
@@ -71,3 +81,12 @@ class MetricReadingAdmin(admin.ModelAdmin):
     list_filter = ["metric"]
     date_hierarchy = "week"
     list_select_related = ["store"]
+
+
+@admin.register(KpiReading)
+class KpiReadingAdmin(admin.ModelAdmin):
+    list_display = ["store", "week", "kpi", "value", "updated_at"]
+    list_filter = ["kpi", "store__region"]
+    date_hierarchy = "week"
+    list_select_related = ["store"]
+    search_fields = ["store__code"]

@@ -25,11 +25,17 @@ from config.api import CodeField
 
 from . import services
 from .access import regions_visible_to, stores_visible_to
-from .drivers import key_drivers
+from .drivers import key_drivers, store_quadrant
 from .imports import import_scores
 from .kpis import import_kpis
 from .models import Category, CategoryScore, Kpi, KpiReading, Question, Region, Source, Store
-from .selectors import latest_scored_week, store_trends, weekly_ror
+from .selectors import (
+    improving_and_declining,
+    latest_scored_week,
+    region_distribution,
+    store_trends,
+    weekly_ror,
+)
 from .weeks import parse_week, week_label, week_start, weeks_back
 
 MAX_JSON_ROWS = 10_000
@@ -85,12 +91,78 @@ class StoreSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "region", "timezone"]
 
 
+class DistributionSerializer(serializers.Serializer):
+    region = serializers.CharField()
+    category = serializers.CharField()
+    week = WeekField()
+    stores = serializers.IntegerField()
+    average = serializers.FloatField()
+    lower_quartile = serializers.FloatField()
+    median = serializers.FloatField()
+    upper_quartile = serializers.FloatField()
+
+
+class MovementSerializer(serializers.Serializer):
+    week = WeekField(allow_null=True)
+    improving = serializers.ListField(child=serializers.CharField())
+    declining = serializers.ListField(child=serializers.CharField())
+    steady = serializers.ListField(child=serializers.CharField())
+
+
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = RegionSerializer
     lookup_field = "code"
 
     def get_queryset(self):
         return regions_visible_to(self.request.user).order_by("code")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("weeks", int, description="how many weeks back (1-104)")],
+        responses=DistributionSerializer(many=True),
+    )
+    @action(detail=False, url_path="chain-distribution", pagination_class=None)
+    def chain_distribution(self, request):
+        """Per category and week across every store you can see (region "chain")."""
+        ids = list(stores_visible_to(request.user).values_list("id", flat=True))
+        return Response(
+            DistributionSerializer(self._distribution(request, ids, chain=True), many=True).data
+        )
+
+    def _distribution(self, request, ids: list[int], *, chain: bool = False):
+        end = latest_scored_week(ids) if ids else None
+        if end is None:
+            return []
+        weeks = int_param(request, "weeks", default=26, low=1, high=104)
+        return region_distribution(
+            store_ids=ids, start=weeks_back(end, weeks - 1), end=end, chain=chain
+        )
+
+    def _store_ids(self) -> list[int]:
+        stores = stores_visible_to(self.request.user).filter(region=self.get_object())
+        return list(stores.values_list("id", flat=True))
+
+    @extend_schema(
+        parameters=[OpenApiParameter("weeks", int, description="how many weeks back (1-104)")],
+        responses=DistributionSerializer(many=True),
+    )
+    @action(detail=True)
+    def distribution(self, request, code=None):
+        """Per category and week: the average and quartiles of the region's stores you can see."""
+        rows = self._distribution(request, self._store_ids())
+        return Response(DistributionSerializer(rows, many=True).data)
+
+    @extend_schema(responses=MovementSerializer)
+    @action(detail=True)
+    def movement(self, request, code=None):
+        """Stores whose ROR over the last four weeks beat (or fell below) the four before."""
+        ids = self._store_ids()
+        end = latest_scored_week(ids) if ids else None
+        groups = improving_and_declining(store_ids=ids, end=end) if end else {}
+        codes = dict(Store.objects.filter(id__in=ids).values_list("id", "code"))
+        body = {"week": end}
+        for group in ("improving", "declining", "steady"):
+            body[group] = sorted(codes[i] for i in groups.get(group, []))
+        return Response(MovementSerializer(body).data)
 
 
 class StoreFilter(django_filters.FilterSet):
@@ -122,6 +194,22 @@ class RorPointSerializer(serializers.Serializer):
     coverage = serializers.IntegerField()
 
 
+class QuadrantSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    importance = serializers.FloatField(help_text="% of the KPI change the category explains")
+    score = serializers.FloatField()
+    median = serializers.FloatField(help_text="the chain's median score")
+    quadrant = serializers.ChoiceField(choices=["fix first", "protect", "maintain", "watch"])
+
+
+def _quadrant(store: Store) -> list[dict]:
+    """The store's categories by the chain's sales drivers and the store's latest scores."""
+    week = latest_scored_week([store.id])
+    if week is None:
+        return []
+    return store_quadrant(week, store_trends(store, week))
+
+
 class StoreViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = StoreSerializer
     filterset_class = StoreFilter
@@ -142,6 +230,13 @@ class StoreViewSet(viewsets.ReadOnlyModelViewSet):
         end = week_start(timezone.localdate())
         points = weekly_ror(start=weeks_back(end, weeks - 1), end=end, store_ids=[store.id])
         return Response(RorPointSerializer(points, many=True).data)
+
+    @extend_schema(responses=QuadrantSerializer(many=True))
+    @action(detail=True)
+    def quadrant(self, request, code=None):
+        """Importance x performance: which categories to fix first at this store (empty until
+        there are enough sales KPIs to learn the drivers from)."""
+        return Response(QuadrantSerializer(_quadrant(self.get_object()), many=True).data)
 
     @extend_schema(
         parameters=[OpenApiParameter("week", str, description="ISO week; default the latest")],

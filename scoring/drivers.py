@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from django.core.cache import cache
 
-from .models import Category, KpiReading
-from .selectors import combined_scores
+from .models import Category, Kpi, KpiReading, Store
+from .selectors import CategoryTrend, combined_scores
 from .weeks import weeks_back
 
 
@@ -173,3 +174,27 @@ def quadrant(analysis: DriverAnalysis, scores: dict[str, float], medians: dict[s
         result.append({"category": d.category, "importance": d.importance,
                        "score": scores[d.category], "median": medians[d.category], "quadrant": label})  # fmt: skip
     return result
+
+
+def chain_drivers(week: dt.date) -> DriverAnalysis | None:
+    """The chain's sales drivers at a data week, without an interval; None before any sales KPI.
+    Cached per week and process: focus selection and every store page reuse it."""
+    if not KpiReading.objects.filter(kpi=Kpi.SALES).exists():
+        return None
+    key = f"scoring:chain-drivers:{week.isoformat()}"
+    analysis = cache.get(key)
+    if analysis is None:
+        stores = list(Store.objects.values_list("id", flat=True))
+        analysis = key_drivers(stores, end=week, kpi=Kpi.SALES, reps=0)
+        cache.set(key, analysis, timeout=6 * 3600)
+    return analysis
+
+
+def store_quadrant(week: dt.date, trends: Sequence[CategoryTrend]) -> list[dict]:
+    """A store's categories placed by the chain's sales drivers and its own latest scores."""
+    analysis = chain_drivers(week)
+    if analysis is None:
+        return []
+    scores = {t.category.code: t.score for t in trends if t.score is not None}
+    medians = {t.category.code: t.chain_median for t in trends if t.chain_median is not None}
+    return quadrant(analysis, scores, medians)

@@ -288,13 +288,17 @@ class StoreReport:
     largest_drops: list[CategoryTrend]
 
 
-def strengths_and_opportunities(store: Store, week: dt.date, *, size: int = 3) -> StoreReport:
+def strengths_and_opportunities(
+    store: Store, week: dt.date, *, size: int = 3, trends: Sequence[CategoryTrend] | None = None
+) -> StoreReport:
     """Top and bottom categories by score, and the largest confident drops.
 
     Low-confidence scores are listed after confident ones, so a thin sample never crowds out a
     well-measured strength or weakness.
     """
-    scored = [t for t in store_trends(store, week) if t.score is not None]
+    if trends is None:
+        trends = store_trends(store, week)
+    scored = [t for t in trends if t.score is not None]
     strengths = sorted(scored, key=lambda t: (t.low_confidence, -t.score))[:size]
     opportunities = sorted(scored, key=lambda t: (t.low_confidence, t.score))[:size]
     drops = sorted(
@@ -323,17 +327,21 @@ class RegionCategoryWeek:
     upper_quartile: float
 
 
+CHAIN = "chain"
+
+
 def region_distribution(
-    *, store_ids: Sequence[int], start: dt.date, end: dt.date
+    *, store_ids: Sequence[int], start: dt.date, end: dt.date, chain: bool = False
 ) -> list[RegionCategoryWeek]:
-    """Per region, category and week: the average and the spread of its stores' scores."""
-    regions = dict(Region.objects.values_list("id", "code"))
+    """Per region (or, with `chain`, across all the stores as region "chain"), category and
+    week: the average and the spread of the stores' scores."""
+    regions = {0: CHAIN} if chain else dict(Region.objects.values_list("id", "code"))
     categories = dict(Category.objects.values_list("id", "code"))
     groups: dict[tuple[int, int, dt.date], list[float]] = defaultdict(list)
     for _store, region, category, week, score in combined_scores(
         store_ids=store_ids, start=start, end=end
     ):
-        groups[(region, category, week)].append(score)
+        groups[(0 if chain else region, category, week)].append(score)
     rows = []
     for (region, category, week), scores in groups.items():
         ordered = maths.Benchmark(scores)

@@ -1,10 +1,11 @@
 """Shared fixtures, and the rule for tests that need a real service.
 
-Tests marked `postgres`, `redis` or `worker` skip, saying why, when their service is missing.
+Tests marked `postgres`, `redis`, `worker` or `browser` skip, saying why, when their service is missing.
 CI sets REQUIRE_SERVICES=1, which turns every such skip into a failure.
 """
 
 import os
+import shutil
 import socket
 from urllib.parse import urlparse
 
@@ -30,6 +31,8 @@ def _missing(item) -> str | None:
         return "needs PostgreSQL: run with DATABASE_URL=postgres://... (see README)"
     if needs & {"redis", "worker"} and not _reachable(REDIS_URL):
         return f"needs Redis at {REDIS_URL} (TEST_REDIS_URL)"
+    if "browser" in needs and not (shutil.which("chromium") and shutil.which("chromedriver")):
+        return "needs Chromium: apt-get install chromium chromium-driver"
     return None
 
 
@@ -45,3 +48,11 @@ def pytest_runtest_setup(item):
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Cached reports are keyed by ids, which a rolled-back test can hand out again."""
+    from django.core.cache import cache
+
+    cache.clear()

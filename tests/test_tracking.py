@@ -101,3 +101,40 @@ def test_the_demo_history_includes_module_completions_in_the_past(demo):
     assert all(c.module_id == c.version.module_id for c in completions.select_related("version"))
     rows = engagement_by_week(demo, start=weeks_back(THIS_WEEK, 26), end=THIS_WEEK)
     assert sum(r["modules_completed"] for r in rows) == completions.count()
+
+
+def test_region_distribution_and_movement_over_the_api_are_scoped(demo):
+    from rest_framework.test import APIClient
+
+    lead = Profile.objects.get(role="regional_lead", regions__code="north").user
+    client = APIClient()
+    client.force_authenticate(lead)
+    rows = client.get("/api/v1/regions/north/distribution/?weeks=4").json()
+    assert {r["category"] for r in rows} and {r["stores"] for r in rows} == {8}
+    assert len({r["week"] for r in rows}) == 4
+    movement = client.get("/api/v1/regions/north/movement/").json()
+    codes = movement["improving"] + movement["declining"] + movement["steady"]
+    assert sorted(codes) == sorted(
+        Store.objects.filter(region__code="north").values_list("code", flat=True)
+    )
+    assert client.get("/api/v1/regions/south/distribution/").status_code == 404
+
+    manager = Profile.objects.get(role="store_manager", stores__code="S001").user
+    client.force_authenticate(manager)
+    rows = client.get("/api/v1/regions/north/distribution/?weeks=1").json()
+    assert {r["stores"] for r in rows} == {1}  # their own store, not the region's others
+
+
+def test_chain_distribution_pools_every_store_the_caller_sees(demo):
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.get(username="admin"))
+    rows = client.get("/api/v1/regions/chain-distribution/?weeks=2").json()
+    assert {r["region"] for r in rows} == {"chain"} and {r["stores"] for r in rows} == {24}
+    assert len(rows) == 8 * 2
+    lead = Profile.objects.get(role="regional_lead", regions__code="north").user
+    client.force_authenticate(lead)
+    rows = client.get("/api/v1/regions/chain-distribution/?weeks=1").json()
+    assert {r["stores"] for r in rows} == {8}  # a lead's "chain" is what they can see

@@ -111,7 +111,7 @@ PLACES = ["own", "same_region", "other_region"]
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("where", PLACES)
-@pytest.mark.parametrize("suffix", ["", "ror/", "trends/"])
+@pytest.mark.parametrize("suffix", ["", "ror/", "trends/", "quadrant/"])
 def test_store_details(world, role, where, suffix):
     response = world.client(role).get(f"/api/v1/stores/{world.stores[where].code}/{suffix}")
     assert response.status_code == (200 if where in SEES_STORE[role] else 404)

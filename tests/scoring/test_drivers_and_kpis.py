@@ -8,12 +8,13 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from scoring.drivers import key_drivers, lmg_shares, quadrant
 from scoring.kpis import import_kpis
-from scoring.models import Category, CategoryScore, KpiReading
+from scoring.models import Category, CategoryScore, KpiReading, Role
 from scoring.weeks import week_label, week_start, weeks_back
-from tests.factories import RegionFactory, StoreFactory
+from tests.factories import RegionFactory, StoreFactory, user_with_role
 
 THIS_WEEK = week_start(timezone.localdate())
 
@@ -77,6 +78,13 @@ def test_key_drivers_find_what_sales_follow_and_set_focus_weights():
     learned = impact_weights(THIS_WEEK)
     assert learned == key_drivers([s.id for s in stores], end=THIS_WEEK, reps=0).weights()
     assert learned and set(learned) == {c.code for c in categories}
+    admin = user_with_role(Role.ADMIN)
+    client = APIClient()
+    client.force_authenticate(admin)
+    rows = client.get(f"/api/v1/stores/{stores[0].code}/quadrant/").json()
+    assert len(rows) == len(categories)
+    assert rows[0]["category"] == "customer_satisfaction"
+    assert {r["quadrant"] for r in rows} <= {"fix first", "protect", "maintain", "watch"}
     out = io.StringIO()
     call_command("drivers", "--horizon", "1", stdout=out)
     assert "customer_satisfaction" in out.getvalue().splitlines()[1]

@@ -3,6 +3,7 @@ import csv
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from coaching.impact import IMPACT_CSV_HEADER, csv_row, report_rows
 from coaching.selectors import coaching_impact
 from scoring.models import Store
 from scoring.weeks import week_start, weeks_back
@@ -26,9 +27,7 @@ class Command(BaseCommand):
         report = coaching_impact(
             list(stores.values_list("id", flat=True)), start=weeks_back(end, weeks), end=end
         )
-        rows = [("all coached categories", report.overall)]
-        rows += [("tips done", report.tips_done), ("tips not done", report.tips_not_done)]
-        rows += [(f"category {code}", e) for code, e in report.by_category.items()]
+        rows = report_rows(report)
         if csv:
             self._csv(rows, csv)
             return
@@ -41,13 +40,8 @@ class Command(BaseCommand):
         out = self.stdout if path == "-" else open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
         try:
             writer = csv.writer(out)
-            writer.writerow(
-                ["group", "effect", "low", "high", "confidence", "events", "stores", "note"]
-            )
-            for label, e in rows:
-                writer.writerow(
-                    [label, e.effect, e.low, e.high, e.confidence, e.events, e.stores, e.note]
-                )
+            writer.writerow(IMPACT_CSV_HEADER)
+            writer.writerows(csv_row(label, e) for label, e in rows)
         finally:
             if out is not self.stdout:
                 out.close()

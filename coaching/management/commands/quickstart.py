@@ -32,5 +32,8 @@ class Command(BaseCommand):
         call_command("drivers", stdout=self.stdout)
         if no_serve:
             return
-        self.stdout.write(f"Serving on http://{addrport}/admin/ (Ctrl+C stops).")
+        self.stdout.write(
+            f"Serving on http://{addrport}/ : log in as manager.s001, lead.north or trainer "
+            "with the demo password above (Ctrl+C stops)."
+        )
         call_command("runserver", addrport, use_reloader=False)

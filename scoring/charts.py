@@ -1,0 +1,359 @@
+"""Charts as inline SVG, drawn on the server: no JavaScript, no chart library, no inline style.
+
+Every chart carries a <title> and a <desc> that states its values in words, so a screen reader
+(or a phone that never loads a script) gets the numbers too. Colours come from CSS classes, with
+presentation attributes as defaults; the site's CSP forbids style attributes.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import slugify
+
+FLAT = 0.05  # points: a change smaller than this is no change
+
+
+def band(score: float | None) -> str:
+    if score is None:
+        return "band-none"
+    if score < 60:
+        return "band-low"
+    if score < 75:
+        return "band-mid"
+    return "band-high"
+
+
+def arrow(change: float | None) -> str:
+    if change is None:
+        return ""
+    if change > FLAT:
+        return "▲"
+    if change < -FLAT:
+        return "▼"
+    return "►"
+
+
+def arrow_label(change: float | None) -> str:
+    if change is None:
+        return "no previous week"
+    if abs(change) <= FLAT:
+        return "no change"
+    return f"{'up' if change > 0 else 'down'} {abs(change):.1f}"
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+
+
+def _open(
+    uid: str, width: int, height: int, title: str, desc: str, css: str, fluid: bool = True
+) -> SafeString:
+    """The root element; fluid charts scale to their box, small ones keep their size."""
+    uid = slugify(uid) or "chart"
+    return format_html(
+        '<svg xmlns="http://www.w3.org/2000/svg" class="{}" viewBox="0 0 {} {}" width="{}" '
+        'height="{}" role="img" aria-labelledby="{}-title {}-desc" preserveAspectRatio="xMinYMin '
+        'meet"><title id="{}-title">{}</title><desc id="{}-desc">{}</desc>',
+        css,
+        width,
+        height,
+        "100%" if fluid else width,
+        height,
+        uid,
+        uid,
+        uid,
+        title,
+        uid,
+        desc,
+    )
+
+
+def _empty(uid: str, title: str, width: int, height: int) -> SafeString:
+    head = _open(uid, width, height, title, "No data yet.", "chart empty")
+    return format_html(
+        '{}<text x="4" y="{}" font-size="12" fill="#5b6475">No data yet</text></svg>',
+        head,
+        min(height - 4, 16),
+    )
+
+
+def _runs(points: Sequence[tuple[float, float | None]]) -> list[list[tuple[float, float]]]:
+    """Consecutive points with a value: a gap (None) breaks the line."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for x, y in points:
+        if y is None:
+            if runs[-1]:
+                runs.append([])
+        else:
+            runs[-1].append((x, y))
+    return [run for run in runs if run]
+
+
+def _polylines(runs, css: str, stroke: str, width: float) -> SafeString:
+    parts = []
+    for run in runs:
+        if len(run) == 1:
+            x, y = run[0]
+            parts.append(
+                format_html(
+                    '<circle class="{}" cx="{}" cy="{}" r="2" fill="{}"/>',
+                    css,
+                    f"{x:.1f}",
+                    f"{y:.1f}",
+                    stroke,
+                )
+            )
+        else:
+            coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+            parts.append(
+                format_html(
+                    '<polyline class="{}" points="{}" fill="none" stroke="{}" stroke-width="{}" '
+                    'stroke-linejoin="round"/>',
+                    css,
+                    coords,
+                    stroke,
+                    width,
+                )
+            )
+    return mark_safe("".join(parts))  # noqa: S308 - every part was built by format_html
+
+
+def sparkline(
+    values: Sequence[float | None], *, uid: str, label: str, width: int = 120, height: int = 28
+) -> SafeString:
+    present = [v for v in values if v is not None]
+    title = f"{label}, last {len(values)} weeks"
+    if not present:
+        return _empty(uid, title, width, height)
+    low, high = min(present), max(present)
+    pad = max((high - low) * 0.1, 1.0)
+    low, high = low - pad, high + pad
+    step = (width - 6) / max(len(values) - 1, 1)
+
+    def y(v: float) -> float:
+        return 3 + (height - 6) * (high - v) / (high - low)
+
+    points = [(3 + i * step, None if v is None else y(v)) for i, v in enumerate(values)]
+    last_x, last_y = next((x, yy) for x, yy in reversed(points) if yy is not None)
+    desc = f"{label}: last {len(values)} weeks, from {_num(present[0])} to {_num(present[-1])}"
+    return format_html(
+        '{}{}<circle class="spark-last" cx="{}" cy="{}" r="2.5" fill="#1f5fbf"/></svg>',
+        _open(uid, width, height, title, desc, "chart spark", fluid=False),
+        _polylines(_runs(points), "spark series-0", "#1f5fbf", 1.5),
+        f"{last_x:.1f}",
+        f"{last_y:.1f}",
+    )
+
+
+@dataclass(frozen=True)
+class BarRow:
+    label: str
+    value: float | None
+    change: float | None = None
+    marker: float | None = None  # a reference on the same scale: the chain median, a target
+    band: str = ""
+
+
+BAR_ROW, LABEL_W, VALUE_W = 26, 170, 90
+
+
+def score_bars(rows: Sequence[BarRow], *, uid: str, title: str, width: int = 560) -> SafeString:
+    """Horizontal 0-100 bars, one per row, with the value, a trend arrow and an optional tick."""
+    if not rows:
+        return _empty(uid, title, width, 40)
+    track = width - LABEL_W - VALUE_W
+    height = BAR_ROW * len(rows) + 4
+    desc = "; ".join(
+        f"{r.label}: {'no score' if r.value is None else _num(r.value)}"
+        + ("" if r.change is None else f", {arrow_label(r.change)}")
+        + ("" if r.marker is None else f" (reference {_num(r.marker)})")
+        for r in rows
+    )
+    parts = []
+    for n, r in enumerate(rows):
+        top = 2 + n * BAR_ROW
+        mid = top + BAR_ROW / 2 + 4
+        value = "\u2013" if r.value is None else _num(r.value)
+        change = "" if r.change is None else f" {arrow(r.change)} {r.change:+.1f}"
+        bar = 0.0 if r.value is None else track * max(0.0, min(100.0, r.value)) / 100
+        parts.append(
+            format_html(
+                '<text x="0" y="{}" font-size="12">{}</text>'
+                '<rect class="bar-track" x="{}" y="{}" width="{}" height="{}" fill="#eceef2"/>'
+                '<rect class="bar {}" x="{}" y="{}" width="{}" height="{}" fill="#3c6fbf"/>'
+                '<text x="{}" y="{}" font-size="12">{}{}</text>',
+                mid,
+                r.label,
+                LABEL_W,
+                top + 5,
+                track,
+                BAR_ROW - 10,
+                r.band,
+                LABEL_W,
+                top + 5,
+                f"{bar:.1f}",
+                BAR_ROW - 10,
+                LABEL_W + track + 6,
+                mid,
+                value,
+                change,
+            )
+        )
+        if r.marker is not None:
+            x = LABEL_W + track * max(0.0, min(100.0, r.marker)) / 100
+            parts.append(
+                format_html(
+                    '<line class="bar-marker" x1="{}" x2="{}" y1="{}" y2="{}" stroke="#1d2433" '
+                    'stroke-width="2"/>',
+                    f"{x:.1f}",
+                    f"{x:.1f}",
+                    top + 2,
+                    top + BAR_ROW - 2,
+                )
+            )
+    return format_html(
+        "{}{}</svg>",
+        _open(uid, width, height, title, desc, "chart bars"),
+        mark_safe("".join(parts)),  # noqa: S308 - format_html output
+    )
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    values: Sequence[float | None]  # aligned to the chart's weeks
+    css: str = "series-0"
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    value: float
+    due: dt.date | None = None
+
+
+LEFT, RIGHT, TOP, BOTTOM = 34, 12, 10, 22
+COLOURS = ["#1f5fbf", "#8a5cc2", "#2a9d8f"]
+
+
+def line_chart(
+    series: Sequence[Series],
+    *,
+    uid: str,
+    title: str,
+    weeks: Sequence[dt.date],
+    y_min: float | None = 0,
+    y_max: float | None = 100,
+    targets: Sequence[Target] = (),
+    width: int = 520,
+    height: int = 180,
+) -> SafeString:
+    values = [v for s in series for v in s.values if v is not None]
+    if not weeks or not values:
+        return _empty(uid, title, width, height)
+    reference = values + [t.value for t in targets]
+    low = y_min if y_min is not None else min(reference) - 2
+    high = y_max if y_max is not None else max(reference) + 2
+    if high - low < 1:
+        low, high = low - 1, high + 1
+    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
+    step = plot_w / max(len(weeks) - 1, 1)
+
+    def x(i: float) -> float:
+        return LEFT + i * step
+
+    def y(v: float) -> float:
+        return TOP + plot_h * (high - max(low, min(high, v))) / (high - low)
+
+    ticks = [low + (high - low) * k / 4 for k in range(5)]
+    grid = format_html_join(
+        "",
+        '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}" stroke="#e3e6ec"/>'
+        '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="#5b6475">{}</text>',
+        (
+            (
+                LEFT,
+                width - RIGHT,
+                f"{y(t):.1f}",
+                f"{y(t):.1f}",
+                LEFT - 4,
+                f"{y(t) + 3:.1f}",
+                _num(round(t)),
+            )
+            for t in ticks
+        ),
+    )
+    every = max(1, len(weeks) // 6)
+    labels = format_html_join(
+        "",
+        '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#5b6475">W{}</text>',
+        (
+            (f"{x(i):.1f}", height - 6, w.isocalendar().week)
+            for i, w in enumerate(weeks)
+            if (i % every == 0 and len(weeks) - 1 - i >= every / 2) or i == len(weeks) - 1
+        ),
+    )
+    lines = mark_safe(  # noqa: S308 - format_html output
+        "".join(
+            _polylines(
+                _runs([(x(i), None if v is None else y(v)) for i, v in enumerate(s.values)]),
+                s.css,
+                COLOURS[n % len(COLOURS)],
+                2,
+            )
+            for n, s in enumerate(series)
+        )
+    )
+    target_marks = []
+    for t in targets:
+        ty = f"{y(t.value):.1f}"
+        target_marks.append(
+            format_html(
+                '<line class="target" x1="{}" x2="{}" y1="{}" y2="{}" stroke="#b3261e" '
+                'stroke-dasharray="5 4" stroke-width="1.5"/>'
+                '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="#b3261e">{}</text>',
+                LEFT,
+                width - RIGHT,
+                ty,
+                ty,
+                width - RIGHT,
+                f"{y(t.value) - 4:.1f}",
+                t.label,
+            )
+        )
+        if t.due is not None:
+            offset = (t.due - weeks[0]).days / 7
+            due_x = x(min(offset, len(weeks) - 1)) if offset >= 0 else None
+            if due_x is not None:
+                target_marks.append(
+                    format_html(
+                        '<circle class="target-due" cx="{}" cy="{}" r="3.5" fill="#b3261e"/>',
+                        f"{due_x:.1f}",
+                        ty,
+                    )
+                )
+    desc = " ".join(_describe(s) for s in series)
+    if targets:
+        desc += " Targets: " + "; ".join(
+            f"{t.label}: {_num(t.value)}" + (f" by {t.due:%d %b %Y}" if t.due else "")
+            for t in targets
+        )
+    return format_html(
+        "{}{}{}{}{}</svg>",
+        _open(uid, width, height, title, desc, "chart line"),
+        grid,
+        labels,
+        lines,
+        mark_safe("".join(target_marks)),  # noqa: S308 - format_html output
+    )
+
+
+def _describe(s: Series) -> str:
+    present = [v for v in s.values if v is not None]
+    if not present:
+        return f"{s.label}: no data."
+    first, last = present[0], present[-1]
+    return f"{s.label}: from {_num(first)} to {_num(last)} ({last - first:+.1f})."

@@ -1,0 +1,42 @@
+"""The score import page: upload a CSV, see its row errors or what it changed."""
+
+from django import forms
+from django.contrib.auth.decorators import login_required, permission_required
+from django.shortcuts import render
+
+from .access import stores_visible_to
+from .imports import import_scores
+
+MAX_UPLOAD_MB = 200
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV: store_code,week,category,score[,responses,source]")
+    dry_run = forms.BooleanField(required=False, label="Check only, write nothing")
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > MAX_UPLOAD_MB * 1024 * 1024:
+            raise forms.ValidationError(f"files over {MAX_UPLOAD_MB} MB go through import_scores")
+        return file
+
+
+@login_required
+@permission_required("scoring.import_scores", raise_exception=True)
+def import_page(request):
+    """All or nothing, as everywhere: any bad row and nothing is written."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = import_scores(
+            form.cleaned_data["file"],
+            dry_run=form.cleaned_data["dry_run"],
+            stores=stores_visible_to(request.user),
+        )
+    failed = bool(form.errors) or (result is not None and not result.ok)
+    return render(
+        request,
+        "scoring/import.html",
+        {"form": form, "result": result, "errors": result.errors[:200] if result else []},
+        status=400 if failed else 200,
+    )

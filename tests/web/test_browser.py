@@ -1,0 +1,155 @@
+"""The main paths in a real browser (headless Chromium driven by Selenium), one per role.
+
+Each walk saves screenshots of the pages it passes; set SCREENSHOT_DIR=docs/screenshots to refresh
+the README's pictures.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from coaching.models import CoachingTip, TrainingModule, WeeklyPlan
+from scoring.demo import DEMO_PASSWORD
+
+from .conftest import build_chain
+
+# The seed migration's categories and groups must survive each test's flush.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+@pytest.fixture
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1000",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def site(live_server):
+    build_chain(stores=12)  # four stores a region: enough for the impact estimate to show
+    return live_server.url
+
+
+def log_in(browser, site: str, username: str) -> None:
+    browser.get(f"{site}/accounts/login/")
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys(DEMO_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, "nav")))
+
+
+def full_page(browser, path: Path) -> None:
+    """A screenshot of the whole page, not only the window."""
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    width = browser.get_window_size()["width"]
+    browser.set_window_size(width, min(max(height + 120, 600), 6000))
+    browser.save_screenshot(str(path))
+    assert path.stat().st_size > 10_000
+
+
+def test_manager_reads_the_weeks_coaching_and_marks_a_tip_done(browser, site, shots):
+    log_in(browser, site, "manager.s001")
+    assert browser.current_url.endswith("/week/")
+    assert "coaching for" in browser.find_element(By.TAG_NAME, "h1").text
+    assert browser.find_elements(By.CSS_SELECTOR, "svg[role=img] title")  # charts, no JS needed
+    full_page(browser, shots / "manager-week.png")
+
+    first_tip = browser.find_element(By.CSS_SELECTOR, "article.tip")
+    tip_id = int(first_tip.get_attribute("id").removeprefix("tip-"))
+    first_tip.find_element(By.XPATH, ".//button[normalize-space()='Mark done']").click()
+    WebDriverWait(browser, 10).until(EC.url_contains(f"#tip-{tip_id}"))
+    done = browser.find_element(By.ID, f"tip-{tip_id}")
+    assert "done" in done.get_attribute("class")
+    assert CoachingTip.objects.get(pk=tip_id).done_at is not None
+    assert WeeklyPlan.objects.get(tips__pk=tip_id).read_at is not None
+
+    browser.find_element(By.LINK_TEXT, "Goals").click()
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Goals for")
+    full_page(browser, shots / "manager-goals.png")
+
+    browser.set_window_size(390, 844)  # a phone in the back office
+    browser.get(f"{site}/week/")
+    full_page(browser, shots / "manager-week-phone.png")
+
+
+def test_lead_opens_the_heatmap_and_a_store_of_the_region(browser, site, shots):
+    log_in(browser, site, "lead.north")
+    assert browser.current_url.endswith("/regions/north/")
+    cells = browser.find_elements(By.CSS_SELECTOR, "table.heatmap tbody td")
+    assert len(cells) == 4 * 9  # four stores x (ROR + eight categories)
+    assert browser.find_element(By.ID, "impact-h")
+    full_page(browser, shots / "lead-region.png")
+
+    browser.find_element(By.CSS_SELECTOR, "table.heatmap tbody th a").click()
+    assert browser.current_url.endswith("/stores/S001/")
+    charts = browser.find_elements(By.CSS_SELECTOR, "figure.chart svg")
+    assert len(charts) == 8
+    full_page(browser, shots / "store-detail.png")
+
+    browser.get(f"{site}/stores/S002/")  # the south's
+    assert "Not found" in browser.find_element(By.TAG_NAME, "h1").text
+
+
+def test_trainer_drafts_a_module_with_ai_and_publishes_it(browser, site, shots):
+    log_in(browser, site, "trainer")
+    assert browser.current_url.endswith("/studio/")
+    full_page(browser, shots / "trainer-studio.png")
+
+    form = browser.find_element(By.CSS_SELECTOR, "form[action='/studio/draft/']")
+    form.find_element(By.NAME, "objective").send_keys("Greet every guest within ten seconds")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 15).until(EC.url_matches(r"/studio/\d+/$"))
+    module = TrainingModule.objects.get(ai_draft=True, status="draft")
+
+    body = browser.find_element(By.CSS_SELECTOR, "textarea[data-preview-url]")
+    body.send_keys("\n\n## Live preview check\n\nThis is **bold**.")
+    WebDriverWait(browser, 10).until(
+        lambda b: "Live preview check" in b.find_element(By.ID, "preview").text
+    )
+    full_page(browser, shots / "trainer-editor.png")
+    browser.find_element(By.XPATH, "//button[normalize-space()='Save']").click()
+    WebDriverWait(browser, 10).until(
+        EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "Saved")
+    )
+    browser.find_element(By.XPATH, "//button[normalize-space()='Publish']").click()
+    WebDriverWait(browser, 10).until(
+        EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "Published: managers")
+    )
+    module.refresh_from_db()
+    assert module.status == "published"
+    assert "Live preview check" in module.versions.get().body
