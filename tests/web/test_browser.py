@@ -1,7 +1,8 @@
 """The main paths in a real browser (headless Chromium driven by Selenium), one per role.
 
 Each walk saves screenshots of the pages it passes; set SCREENSHOT_DIR=docs/screenshots to refresh
-the README's pictures.
+the README's pictures. Every walk ends by checking the console: no page it passed broke the
+Content-Security-Policy.
 """
 
 import os
@@ -9,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -46,10 +48,23 @@ def browser():
         "--window-size=1280,1000",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
     driver.implicitly_wait(5)
     yield driver
-    driver.quit()
+    try:
+        assert csp_violations(driver) == []
+    finally:
+        driver.quit()
+
+
+def csp_violations(driver) -> list[str]:
+    """What the console reported as blocked by the policy since the last call."""
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if "Content Security Policy" in entry["message"]
+    ]
 
 
 @pytest.fixture
@@ -153,3 +168,30 @@ def test_trainer_drafts_a_module_with_ai_and_publishes_it(browser, site, shots):
     module.refresh_from_db()
     assert module.status == "published"
     assert "Live preview check" in module.versions.get().body
+
+
+def test_the_admin_works_under_the_content_security_policy(browser, site):
+    get_user_model().objects.create_superuser("root", "root@example.com", DEMO_PASSWORD)
+    browser.get(f"{site}/admin/login/")
+    browser.find_element(By.NAME, "username").send_keys("root")
+    browser.find_element(By.NAME, "password").send_keys(DEMO_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    models = [
+        a.get_attribute("href")
+        for a in browser.find_elements(By.CSS_SELECTOR, "#content-main th[scope=row] a")
+    ]
+    assert len(models) >= 20
+    for changelist in models:
+        browser.get(changelist)
+        rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody th a")
+        if rows:
+            browser.get(rows[0].get_attribute("href"))
+            assert browser.find_elements(By.CSS_SELECTOR, "#content-main form")
+        assert csp_violations(browser) == [], changelist
+
+    # The check sees a violation when there is one.
+    browser.execute_script(
+        "const s = document.createElement('style');"
+        "s.textContent = 'body {color: red}'; document.head.appendChild(s);"
+    )
+    assert any("style-src" in m for m in csp_violations(browser))
