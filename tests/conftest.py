@@ -1,6 +1,6 @@
 """Shared fixtures, and the rule for tests that need a real service.
 
-Tests marked `postgres`, `redis`, `worker` or `browser` skip, saying why, when their service is missing.
+Tests marked `postgres`, `redis`, `worker`, `browser` or `validator` skip, saying why, when their service is missing.
 CI sets REQUIRE_SERVICES=1, which turns every such skip into a failure.
 """
 
@@ -33,6 +33,8 @@ def _missing(item) -> str | None:
         return f"needs Redis at {REDIS_URL} (TEST_REDIS_URL)"
     if "browser" in needs and not (shutil.which("chromium") and shutil.which("chromedriver")):
         return "needs Chromium: apt-get install chromium chromium-driver"
+    if "validator" in needs and not shutil.which("java"):
+        return "needs Java for the Nu HTML Checker: apt-get install default-jre-headless"
     return None
 
 

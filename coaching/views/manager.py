@@ -103,7 +103,8 @@ def tip_feedback(request, pk: int):
 class GoalForm(forms.Form):
     category = forms.ModelChoiceField(Category.objects.filter(active=True), empty_label=None)
     target_score = forms.DecimalField(min_value=0, max_value=100, decimal_places=1)
-    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input only takes ISO dates; the locale's 28/12/2026 would show as an empty field.
+    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     intent = forms.CharField(
         required=False,
         max_length=500,

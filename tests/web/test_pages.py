@@ -144,6 +144,9 @@ def test_goal_form_keeps_the_input_on_error_and_saves_when_valid(chain, client):
     assert Goal.objects.filter(store__code="S001").count() == before + 1
     assert goal.baseline_score is not None and goal.intent == "Keep me"
 
+    edit_page = client.get(f"/goals/{goal.pk}/edit/").content.decode()
+    # A date input shows only an ISO value; the locale's 01/01/2099 would leave it blank.
+    assert 'type="date" name="due_date" value="2099-01-01"' in edit_page
     edit = {"target_score": "85", "due_date": "2099-02-01", "intent": "Sharper"}
     assert client.post(f"/goals/{goal.pk}/edit/", edit).status_code == 302
     assert client.post(f"/goals/{goal.pk}/drop/").status_code == 302
@@ -305,3 +308,49 @@ def test_an_admin_sees_the_regions_side_by_side_and_the_chains_categories(chain,
     for name in ("North", "South", "West"):
         assert f">{name}</a>" in page
     assert "Categories across the chain" in page and page.count('class="chart spark"') == 8
+
+
+@pytest.mark.validator
+def test_every_page_passes_the_nu_html_checker(chain, client, tmp_path):
+    """The W3C checker's engine over every page, its detail pages and its forms with errors."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from coaching.models import TrainingModule
+
+    from . import nu
+    from .test_studio import module_post
+
+    pages = {}
+    for username, urls in PAGES.items():
+        login(client, username)
+        for url in urls:
+            pages[f"{username}{url}"] = client.get(url)
+    login(client, "manager.s001")
+    plan = WeeklyPlan.objects.filter(store__code="S001").order_by("-week").first()
+    goal = Goal.objects.filter(store__code="S001", status="active").first()
+    module = TrainingModule.objects.filter(status="published").first()
+    for url in [f"/plans/{plan.pk}/", f"/modules/{module.slug}/", f"/goals/{goal.pk}/edit/"]:
+        pages[f"manager{url}"] = client.get(url)
+    bad_goal = {"category": "", "target_score": "140", "due_date": "2020-01-01", "intent": "x"}
+    pages["goal form with errors"] = client.post("/goals/?store=S001", bad_goal)
+    pages["another store"] = client.get("/stores/S002/")
+    pages["trainer page"] = client.get("/studio/")
+    login(client, "trainer")
+    pages["studio editor"] = client.get(f"/studio/{module.pk}/")
+    pages["studio form with errors"] = client.post("/studio/new/", module_post(title=""))
+    login(client, "admin")
+    bad_csv = SimpleUploadedFile("s.csv", b"store_code,week,category,score\nNOPE,2026-W40,x,101\n")
+    pages["import with errors"] = client.post("/import/", {"file": bad_csv})
+    pages["login"] = Client().get("/accounts/login/")
+
+    statuses = {name: response.status_code for name, response in pages.items()}
+    assert statuses["another store"] == 404 and statuses["trainer page"] == 403
+    assert statuses["goal form with errors"] == statuses["import with errors"] == 400
+    documents = {
+        name.strip("/").replace("/", "_").replace(" ", "-"): response.content
+        for name, response in pages.items()
+    }
+    assert nu.check(documents, tmp_path) == []
+    # The checker is awake: it flags what html5lib lets through.
+    broken = b"<!DOCTYPE html><html lang=en><title>t</title><p id=a>x<p id=a><span aria-label=y>z"
+    assert any("Duplicate ID" in m for m in nu.check({"broken": broken}, tmp_path))
