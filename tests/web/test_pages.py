@@ -245,23 +245,26 @@ def test_page_url_names_do_not_collide_with_the_apis():
         assert not reverse(pattern.name, kwargs=kwargs).startswith("/api/"), pattern.name
 
 
-def test_detail_pages_are_valid_html_too(chain, client):
+def detail_pages(client) -> dict:
+    """A plan, a module, a goal editor, the studio editor and the login page, by name."""
     from coaching.models import TrainingModule
 
     login(client, "manager.s001")
     plan = WeeklyPlan.objects.filter(store__code="S001").order_by("-week").first()
     goal = Goal.objects.filter(store__code="S001", status="active").first()
     module = TrainingModule.objects.filter(status="published").first()
-    urls = [f"/plans/{plan.pk}/", f"/modules/{module.slug}/"]
-    if goal is not None:
-        urls.append(f"/goals/{goal.pk}/edit/")
-    for url in urls:
-        response = client.get(url)
-        assert response.status_code == 200, url
-        assert_valid_html(response)
+    urls = [f"/plans/{plan.pk}/", f"/modules/{module.slug}/", f"/goals/{goal.pk}/edit/"]
+    pages = {f"manager{url}": client.get(url) for url in urls}
     login(client, "trainer")
-    assert_valid_html(client.get(f"/studio/{module.pk}/"))
-    assert_valid_html(Client().get("/accounts/login/"))
+    pages["studio editor"] = client.get(f"/studio/{module.pk}/")
+    pages["login"] = Client().get("/accounts/login/")
+    return pages
+
+
+def test_detail_pages_are_valid_html_too(chain, client):
+    for name, response in detail_pages(client).items():
+        assert response.status_code == 200, name
+        assert_valid_html(response)
 
 
 def test_a_reader_never_sees_the_quiz_answers_before_answering(chain, client):
@@ -315,8 +318,6 @@ def test_every_page_passes_the_nu_html_checker(chain, client, tmp_path):
     """The W3C checker's engine over every page, its detail pages and its forms with errors."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from coaching.models import TrainingModule
-
     from . import nu
     from .test_studio import module_post
 
@@ -325,23 +326,17 @@ def test_every_page_passes_the_nu_html_checker(chain, client, tmp_path):
         login(client, username)
         for url in urls:
             pages[f"{username}{url}"] = client.get(url)
+    pages.update(detail_pages(client))
     login(client, "manager.s001")
-    plan = WeeklyPlan.objects.filter(store__code="S001").order_by("-week").first()
-    goal = Goal.objects.filter(store__code="S001", status="active").first()
-    module = TrainingModule.objects.filter(status="published").first()
-    for url in [f"/plans/{plan.pk}/", f"/modules/{module.slug}/", f"/goals/{goal.pk}/edit/"]:
-        pages[f"manager{url}"] = client.get(url)
     bad_goal = {"category": "", "target_score": "140", "due_date": "2020-01-01", "intent": "x"}
     pages["goal form with errors"] = client.post("/goals/?store=S001", bad_goal)
     pages["another store"] = client.get("/stores/S002/")
     pages["trainer page"] = client.get("/studio/")
     login(client, "trainer")
-    pages["studio editor"] = client.get(f"/studio/{module.pk}/")
     pages["studio form with errors"] = client.post("/studio/new/", module_post(title=""))
     login(client, "admin")
     bad_csv = SimpleUploadedFile("s.csv", b"store_code,week,category,score\nNOPE,2026-W40,x,101\n")
     pages["import with errors"] = client.post("/import/", {"file": bad_csv})
-    pages["login"] = Client().get("/accounts/login/")
 
     statuses = {name: response.status_code for name, response in pages.items()}
     assert statuses["another store"] == 404 and statuses["trainer page"] == 403
