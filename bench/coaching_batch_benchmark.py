@@ -7,7 +7,7 @@
 Builds a fresh SQLite database (or uses DATABASE_URL if set) with N stores, one manager each and
 13 weeks of scores in the 8 categories, loads the demo training modules, and starts the fake
 OpenAI server (tests/fakes/openai_server.py) in a separate process, answering every request after
-L seconds with a grounded plan. Then it times `coaching.services.generate_plans` for all N
+L seconds with a grounded plan. Then it times `coaching.plans.batch.generate_plans` for all N
 managers with the OpenAI coach and COACH_LLM_CONCURRENCY=C, and compares the elapsed time with
 the bound N*L/C (target: within 1.25x). Last it runs the same batch with the offline playbook coach
 (no LLM, single-threaded): elapsed/N is the per-plan cost outside the LLM call (target: < 10 ms),
@@ -196,10 +196,12 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from coaching import services
     from coaching.demo import load_demo_modules
+    from coaching.llm import get_coach
     from coaching.models import WeeklyPlan
-    from coaching.selectors import load_week_context
+    from coaching.plans import batch
+    from coaching.plans.access import coached_pairs
+    from coaching.plans.week_context import load_week_context
     from scoring.weeks import week_start
 
     call_command("migrate", verbosity=0)
@@ -207,7 +209,7 @@ def main() -> None:
     store_ids = build_chain(n, args.regions)
     load_demo_modules()
     wanted = set(store_ids)
-    pairs = [p for p in services.manager_store_pairs() if p[1] in wanted]
+    pairs = [p for p in coached_pairs() if p[1] in wanted]
     assert len(pairs) == n, (len(pairs), n)
     week = week_start(timezone.localdate())
     mode = connection.settings_dict["OPTIONS"].get("transaction_mode")
@@ -226,7 +228,7 @@ def main() -> None:
         settings.OPENAI_BASE_URL = parent.recv()
         settings.OPENAI_API_KEY = "bench"
         settings.COACH_LLM_CONCURRENCY = concurrency
-        run, result = timed(lambda: services.generate_plans(pairs, week, force=True))
+        run, result = timed(lambda: batch.generate_plans(pairs, week, force=True))
         parent.send(("count", None))
         requests = parent.recv()
 
@@ -254,7 +256,7 @@ def main() -> None:
             parent.recv()
             settings.COACH_LLM_CONCURRENCY = 1
             profile, (run, _) = profiled(
-                lambda: timed(lambda: services.generate_plans(few, week, force=True))
+                lambda: timed(lambda: batch.generate_plans(few, week, force=True))
             )
             print(f"LLM path under cProfile: {len(few)} plans one at a time, L=0")
             print(f"  per plan (profiled)     {run.wall / len(few) * 1000:8.2f} ms")
@@ -267,7 +269,7 @@ def main() -> None:
 
     # The same batch with the offline coach: no LLM, so all of it is the cost around the call.
     settings.COACH_LLM_PROVIDER = "playbook"
-    run, result = timed(lambda: services.generate_plans(pairs, week, force=True))
+    run, result = timed(lambda: batch.generate_plans(pairs, week, force=True))
     per_plan = run.wall / n * 1000
     print("playbook run (no LLM, single-threaded):")
     print(f"  elapsed                 {run.wall:8.2f} s")
@@ -279,9 +281,9 @@ def main() -> None:
     assert result.counts["failed"] == 0, result.counts
 
     # Where that time goes: the two steps before any plan is coached, timed on their own.
-    coach = services.get_coach()
+    coach = get_coach()
     load, week_context = timed(lambda: load_week_context(week, pairs))
-    requests, _ = timed(lambda: build_requests(services, week_context, pairs, coach))
+    requests, _ = timed(lambda: build_requests(batch, week_context, pairs, coach))
     print("  of which, timed separately:")
     print(f"    load_week_context     {load.wall:8.2f} s  ({load.wall / n * 1000:.2f} ms per plan)")
     print(
@@ -291,7 +293,7 @@ def main() -> None:
 
     # A Celery task coaches one chunk: generate_plans(chunk) loads the context for that chunk.
     chunk = pairs[: settings.COACH_BATCH_CHUNK]
-    run, result = timed(lambda: services.generate_plans(chunk, week, force=True))
+    run, result = timed(lambda: batch.generate_plans(chunk, week, force=True))
     print(f"playbook, one chunk of {len(chunk)} managers (what one Celery task does):")
     print(
         f"  elapsed                 {run.wall:8.2f} s  ({run.wall / len(chunk) * 1000:.2f} ms per plan)"
@@ -301,7 +303,7 @@ def main() -> None:
     if args.profile:
         few = pairs[: min(n, 200)]
         profile, (run, _) = profiled(
-            lambda: timed(lambda: services.generate_plans(few, week, force=True))
+            lambda: timed(lambda: batch.generate_plans(few, week, force=True))
         )
         print(f"playbook path under cProfile: {len(few)} of the {n:,} managers")
         print(f"  per plan (profiled)     {run.wall / len(few) * 1000:8.2f} ms")
@@ -336,7 +338,7 @@ def print_profile(profile: cProfile.Profile, lines: int = 25) -> None:
     print(out.getvalue())
 
 
-def build_requests(services, context, pairs, coach) -> int:
+def build_requests(batch, context, pairs, coach) -> int:
     """What generate_plans does for every pair before it coaches anyone."""
     from django.contrib.auth import get_user_model
 
@@ -345,10 +347,10 @@ def build_requests(services, context, pairs, coach) -> int:
     names = dict(get_user_model().objects.values_list("id", "first_name"))
     codes = dict(Store.objects.values_list("id", "code"))
     for manager_id, store_id in pairs:
-        request, _ = services.build_request(
+        request, _ = batch.build_request(
             context, manager_id, store_id, names[manager_id], codes[store_id]
         )
-        services.fingerprint_of(request, coach)
+        batch.fingerprint_of(request, coach)
     return len(pairs)
 
 

@@ -9,7 +9,7 @@ after one warm-up), then rebuilds the demo with `--large` stores and does it aga
 third of the stores. Prints, per page, the queries and milliseconds at both sizes and the ratio of
 the times: pages are meant to cost the same number of queries whatever the chain's size, and time
 that grows with what the page shows (a region's rows), not with the whole chain. The timed runs
-hit the impact report's cache (coaching.dashboards.region_impact); the first, uncached view of
+hit the impact report's cache (coaching.tracking.selectors.region_impact); the first, uncached view of
 each page is printed too.
 Uses DATABASE_URL when set, else a fresh SQLite file.
 """

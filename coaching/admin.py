@@ -2,7 +2,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from . import authoring
 from .models import (
     CoachingTip,
     Goal,
@@ -13,6 +12,7 @@ from .models import (
     TrainingModule,
     WeeklyPlan,
 )
+from .modules import services as authoring
 
 
 @admin.register(Goal)

@@ -13,7 +13,7 @@ from scoring.models import Category, CategoryScore, Role, Store
 from scoring.selectors import latest_scored_week, store_trends
 from scoring.weeks import week_label, weeks_back
 
-from .authoring import publish_snapshot, validate_quiz
+from .goals.services import create_goal
 from .llm.playbook import choose_practice
 from .models import (
     CoachingTip,
@@ -23,7 +23,7 @@ from .models import (
     TrainingModule,
     WeeklyPlan,
 )
-from .services import create_goal
+from .modules.services import publish_snapshot, validate_quiz
 
 MODULES = Path(__file__).parent / "demo_modules"
 

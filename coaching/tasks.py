@@ -1,4 +1,4 @@
-"""Celery entry points: thin wrappers over `coaching.services`.
+"""Celery entry points: thin wrappers over the rooms' services.
 
 Idempotent under at-least-once delivery (acks_late): plans are unique per manager, store and week
 and reused when their inputs have not changed, so a redelivered task writes nothing twice.
@@ -14,7 +14,9 @@ from django.utils import timezone
 from scoring.models import Store
 from scoring.weeks import week_start
 
-from . import services
+from .plans import batch
+from .plans.access import coached_pairs
+from .tracking.services import send_lead_summaries as send_summaries
 
 
 def stores_due(now: dt.datetime) -> dict[dt.date, list[int]]:
@@ -36,7 +38,7 @@ def schedule_weekly_coaching() -> int:
     enqueued = 0
     for week, store_ids in stores_due(timezone.now()).items():
         wanted = set(store_ids)
-        pairs = [p for p in services.manager_store_pairs() if p[1] in wanted]
+        pairs = [p for p in coached_pairs() if p[1] in wanted]
         enqueued += enqueue_week(week, pairs)
     return enqueued
 
@@ -52,7 +54,7 @@ def enqueue_week(week: dt.date, pairs: list[tuple[int, int]], *, force: bool = F
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def generate_plans(pairs: list[list[int]], week: str, force: bool = False) -> dict[str, int]:
-    result = services.generate_plans(
+    result = batch.generate_plans(
         [(m, s) for m, s in pairs], dt.date.fromisoformat(week), force=force
     )
     return dict(result.counts)
@@ -61,6 +63,4 @@ def generate_plans(pairs: list[list[int]], week: str, force: bool = False) -> di
 @shared_task(acks_late=True)
 def send_lead_summaries() -> int:
     """Monday morning: each regional lead's summary of the week that just ended."""
-    from .summaries import send_lead_summaries as send
-
-    return send(week_start(timezone.localdate()))
+    return send_summaries(week_start(timezone.localdate()))

@@ -1,22 +1,26 @@
 from django.urls import path
 
-from .views import lead, manager, studio
+from .goals import views as goals
+from .modules import studio
+from .modules import views as modules
+from .plans import views as plans
+from .tracking import views as tracking
 
 urlpatterns = [
-    path("week/", manager.this_week, name="week"),
-    path("plans/", manager.plan_archive, name="plans"),
-    path("plans/<int:pk>/", manager.plan_detail, name="plan"),
-    path("tips/<int:pk>/feedback/", manager.tip_feedback, name="tip-action"),
-    path("goals/", manager.goal_list, name="goals"),
-    path("goals/<int:pk>/edit/", manager.goal_edit, name="goal-edit"),
-    path("goals/<int:pk>/drop/", manager.goal_drop, name="goal-drop"),
-    path("modules/", manager.module_list, name="modules"),
-    path("modules/<slug:slug>/", manager.module_detail, name="module"),
-    path("regions/", lead.region_index, name="regions"),
-    path("regions/<slug:code>/", lead.region_dashboard, name="region"),
-    path("regions/<slug:code>/history.csv", lead.region_history_csv, name="region-history-csv"),
-    path("regions/<slug:code>/impact.csv", lead.region_impact_csv, name="region-impact-csv"),
-    path("stores/<str:code>/", lead.store_detail, name="store"),
+    path("week/", plans.this_week, name="week"),
+    path("plans/", plans.plan_archive, name="plans"),
+    path("plans/<int:pk>/", plans.plan_detail, name="plan"),
+    path("tips/<int:pk>/feedback/", plans.tip_feedback, name="tip-action"),
+    path("goals/", goals.goal_list, name="goals"),
+    path("goals/<int:pk>/edit/", goals.goal_edit, name="goal-edit"),
+    path("goals/<int:pk>/drop/", goals.goal_drop, name="goal-drop"),
+    path("modules/", modules.module_list, name="modules"),
+    path("modules/<slug:slug>/", modules.module_detail, name="module"),
+    path("regions/", tracking.region_index, name="regions"),
+    path("regions/<slug:code>/", tracking.region_dashboard, name="region"),
+    path("regions/<slug:code>/history.csv", tracking.region_history_csv, name="region-history-csv"),
+    path("regions/<slug:code>/impact.csv", tracking.region_impact_csv, name="region-impact-csv"),
+    path("stores/<str:code>/", tracking.store_detail, name="store"),
     path("studio/", studio.module_index, name="studio"),
     path("studio/new/", studio.module_create, name="studio-new"),
     path("studio/draft/", studio.module_draft, name="studio-draft"),

@@ -1,11 +1,75 @@
-"""What every API endpoint shares: one error body, pagination, and service errors as 4xx."""
+"""What every API endpoint shares: the scoped queryset, the fields for codes and weeks, query
+parameters, pagination, one error body, and service errors as 4xx."""
+
+import datetime as dt
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
+from django.db.models import QuerySet
 from django.http import Http404
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from scoring.weeks import parse_week, week_label
+
+
+class ScopedQuerysetMixin:
+    """The only `get_queryset` of the API. A viewset declares `scope`, a function of an access
+    module that answers "which rows may this user see", so no endpoint can forget to scope, and
+    the web pages read through the same functions.
+
+        class PlanViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+            scope = staticmethod(plans_visible_to)
+    """
+
+    scope: Callable[..., QuerySet]
+
+    def get_queryset(self) -> QuerySet:
+        return self.scope(self.request.user)
+
+
+@extend_schema_field({"type": "string", "example": "2026-W48"})
+class WeekField(serializers.Field):
+    """An ISO week in and out: "2026-W48" (any date in the week is accepted too)."""
+
+    default_error_messages = {"invalid": "Expected an ISO week such as 2026-W48: {reason}"}
+
+    def to_internal_value(self, data) -> dt.date:
+        try:
+            return parse_week(str(data))
+        except ValueError as exc:
+            self.fail("invalid", reason=exc)
+
+    def to_representation(self, value: dt.date) -> str:
+        return week_label(value)
+
+
+def int_param(request, name: str, *, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter within bounds; anything else is a 400 that says why."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise DjangoValidationError({name: f"{name} must be a whole number"}) from None
+    if not low <= value <= high:
+        raise DjangoValidationError({name: f"{name} must be between {low} and {high}"})
+    return value
+
+
+def week_param(request) -> dt.date | None:
+    """The optional `week` query parameter as the Monday of that ISO week."""
+    raw = request.query_params.get("week")
+    if not raw:
+        return None
+    try:
+        return parse_week(raw)
+    except ValueError as exc:
+        raise DjangoValidationError({"week": str(exc)}) from None
 
 
 class CodeField(serializers.SlugRelatedField):

@@ -7,7 +7,10 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
-from coaching import api as coaching_api
+from coaching.goals.api import GoalViewSet
+from coaching.modules.api import CompletionViewSet, ModuleViewSet
+from coaching.plans.api import PlanViewSet, TipViewSet
+from coaching.tracking.api import EngagementViewSet, ImpactView, ProgressViewSet
 from scoring import api as scoring_api
 from scoring import views as scoring_views
 
@@ -23,13 +26,13 @@ router.register(
     "questionnaire-responses", scoring_api.QuestionnaireViewSet, basename="questionnaire"
 )
 router.register("kpis", scoring_api.KpiViewSet, basename="kpi")
-router.register("goals", coaching_api.GoalViewSet, basename="goal")
-router.register("plans", coaching_api.PlanViewSet, basename="plan")
-router.register("tips", coaching_api.TipViewSet, basename="tip")
-router.register("modules", coaching_api.ModuleViewSet, basename="module")
-router.register("completions", coaching_api.CompletionViewSet, basename="completion")
-router.register("progress", coaching_api.ProgressViewSet, basename="progress")
-router.register("engagement", coaching_api.EngagementViewSet, basename="engagement")
+router.register("goals", GoalViewSet, basename="goal")
+router.register("plans", PlanViewSet, basename="plan")
+router.register("tips", TipViewSet, basename="tip")
+router.register("modules", ModuleViewSet, basename="module")
+router.register("completions", CompletionViewSet, basename="completion")
+router.register("progress", ProgressViewSet, basename="progress")
+router.register("engagement", EngagementViewSet, basename="engagement")
 
 
 class TokenView(ObtainAuthToken):
@@ -58,7 +61,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/v1/drivers/", scoring_api.DriversView.as_view(), name="drivers"),
-    path("api/v1/impact/", coaching_api.ImpactView.as_view(), name="impact"),
+    path("api/v1/impact/", ImpactView.as_view(), name="impact"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", swagger_ui, name="swagger-ui"),

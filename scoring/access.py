@@ -1,16 +1,19 @@
 """Who may see which stores: the one place where scoping by role and hierarchy is decided.
 
-Every view, endpoint and command that lists stores or their data starts from these querysets.
+Every view, endpoint and command that reads stores, their data or the taxonomy gets its queryset
+from here: `*_visible_to(user)` for a person's request; `all_stores` and `active_user` for
+commands and chain-wide aggregates only.
 """
 
 from functools import wraps
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from .models import Profile, Region, Role, Store
+from .models import Category, CategoryScore, KpiReading, Profile, Question, Region, Role, Store
 
 
 def role_of(user: AbstractBaseUser) -> str | None:
@@ -46,6 +49,63 @@ def regions_visible_to(user: AbstractBaseUser) -> QuerySet[Region]:
     if role == Role.STORE_MANAGER:
         return Region.objects.filter(stores__managers__user=user).distinct()
     return Region.objects.none()
+
+
+def regions_listed_for(user: AbstractBaseUser) -> QuerySet[Region]:
+    """The user's regions as the API lists them: by code."""
+    return regions_visible_to(user).order_by("code")
+
+
+def stores_listed_for(user: AbstractBaseUser) -> QuerySet[Store]:
+    """The user's stores as the API lists them: by code, with their region."""
+    return stores_visible_to(user).select_related("region").order_by("code")
+
+
+def scores_visible_to(user: AbstractBaseUser) -> QuerySet[CategoryScore]:
+    """Category scores of the user's stores, newest week first."""
+    return (
+        CategoryScore.objects.filter(store__in=stores_visible_to(user))
+        .select_related("store", "category")
+        .order_by("-week", "store__code", "category__display_order", "source")
+    )
+
+
+def kpi_readings_visible_to(user: AbstractBaseUser) -> QuerySet[KpiReading]:
+    """KPI readings of the user's stores, newest week first."""
+    return (
+        KpiReading.objects.filter(store__in=stores_visible_to(user))
+        .select_related("store")
+        .order_by("-week", "store__code", "kpi")
+    )
+
+
+def categories_for(user: AbstractBaseUser) -> QuerySet[Category]:
+    """The chain's categories, the same for everyone, in display order."""
+    return Category.objects.order_by("display_order")
+
+
+def questions_for(user: AbstractBaseUser) -> QuerySet[Question]:
+    """The chain's active questionnaire questions, the same for everyone."""
+    return Question.objects.filter(active=True).select_related("category")
+
+
+def no_stores(user: AbstractBaseUser) -> QuerySet[Store]:
+    """No rows: the queryset of an endpoint that answers from aggregates, not from a model."""
+    return Store.objects.none()
+
+
+# --- for commands and the chain-wide aggregates, never a person's request ----------------------
+
+
+def all_stores(region: str | None = None) -> QuerySet[Store]:
+    """Every store of the chain, or of the region with this code."""
+    stores = Store.objects.all()
+    return stores.filter(region__code=region) if region else stores
+
+
+def active_user(username: str) -> AbstractBaseUser | None:
+    """The active user of this username, or None."""
+    return get_user_model().objects.filter(username=username, is_active=True).first()
 
 
 def require_role(*roles: str):

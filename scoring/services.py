@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Avg, Count
+from rest_framework.authtoken.models import Token
 
 from . import maths
 from .imports import ImportResult, import_scores
@@ -32,6 +33,7 @@ from .models import (
 __all__ = [
     "ImportResult",
     "MetricInput",
+    "api_token",
     "assign_role",
     "import_scores",
     "recompute_questionnaire_scores",
@@ -75,6 +77,15 @@ def assign_role(
         user.is_staff = True
         user.save(update_fields=["is_staff"])
     return profile
+
+
+@transaction.atomic
+def api_token(user, *, rotate: bool = False) -> str:
+    """The user's API token, created if needed; `rotate` revokes the old one first."""
+    if rotate:
+        Token.objects.filter(user=user).delete()
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key
 
 
 def upsert_scores(rows: Sequence[CategoryScore]) -> None:

@@ -86,7 +86,7 @@ def test_quickstart_no_serve_migrates_and_loads_demo_once(monkeypatch):
 
 def test_the_demo_impact_recovers_its_injected_effect():
     from coaching.demo import create_demo_history, load_demo_modules
-    from coaching.selectors import coaching_impact
+    from coaching.tracking.selectors import coaching_impact
     from scoring.demo import DEMO_COACHING_EFFECT
 
     call_command("demo", stdout=io.StringIO())

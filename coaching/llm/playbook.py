@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from ..recommend import tokens
+from ..text import tokens
 from .base import CallRecord, ModuleDraftRequest, ModuleRef, PlanRequest, Repair
 from .schemas import ModuleDraftOut, PlanOut, QuizQuestionOut, SectionOut, TipOut
 

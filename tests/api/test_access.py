@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from coaching import authoring
 from coaching.demo import load_demo_modules
 from coaching.models import CoachingTip, Goal, TrainingModule, WeeklyPlan
-from coaching.services import generate_plans
+from coaching.modules import services as authoring
+from coaching.plans.batch import generate_plans
 from scoring.models import Category, CategoryScore, Role
 from scoring.weeks import week_label, week_start, weeks_back
 from tests.factories import RegionFactory, StoreFactory, user_with_role

@@ -72,7 +72,7 @@ def test_key_drivers_find_what_sales_follow_and_set_focus_weights():
     [first, *_] = quadrant(analysis, {d.category: 50.0 for d in analysis.drivers}, medians)
     assert (first["category"], first["quadrant"]) == ("customer_satisfaction", "fix first")
     # Focus selection weighs categories by the default 4-week horizon's drivers.
-    from coaching.selectors import impact_weights
+    from coaching.plans.week_context import impact_weights
 
     cache.clear()
     learned = impact_weights(THIS_WEEK)

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from coaching.services import generate_week
+from coaching.plans.batch import generate_week
 from scoring.models import Store
 from scoring.weeks import parse_week, week_label, week_start
 

@@ -3,8 +3,8 @@ import csv
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from coaching.impact import IMPACT_CSV_HEADER, csv_row, report_rows
-from coaching.selectors import coaching_impact
+from coaching.tracking.impact import IMPACT_CSV_HEADER, csv_row, report_rows
+from coaching.tracking.selectors import coaching_impact
 from scoring.models import Store
 from scoring.weeks import week_start, weeks_back
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from coaching.summaries import send_lead_summaries
+from coaching.tracking.services import send_lead_summaries
 from scoring.weeks import parse_week, week_label, week_start
 
 

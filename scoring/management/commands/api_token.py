@@ -1,6 +1,7 @@
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.authtoken.models import Token
+
+from scoring.access import active_user
+from scoring.services import api_token
 
 
 class Command(BaseCommand):
@@ -11,11 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("--rotate", action="store_true", help="revoke the old token first")
 
     def handle(self, *args, username, rotate, **options):
-        try:
-            user = get_user_model().objects.get(username=username, is_active=True)
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"no active user {username!r}") from None
-        if rotate:
-            Token.objects.filter(user=user).delete()
-        token, _ = Token.objects.get_or_create(user=user)
-        self.stdout.write(token.key)
+        user = active_user(username)
+        if user is None:
+            raise CommandError(f"no active user {username!r}")
+        self.stdout.write(api_token(user, rotate=rotate))

@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from scoring.access import all_stores
 from scoring.drivers import key_drivers
-from scoring.models import Kpi, Store
+from scoring.models import Kpi
 from scoring.weeks import week_start
 
 
@@ -15,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, kpi: str, horizon: int, **options):
         analysis = key_drivers(
-            list(Store.objects.values_list("id", flat=True)),
+            list(all_stores().values_list("id", flat=True)),
             end=week_start(timezone.localdate()),
             kpi=kpi,
             horizon=horizon,

@@ -2,7 +2,7 @@ import csv
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scoring.models import Store
+from scoring.access import all_stores
 from scoring.selectors import category_series
 from scoring.weeks import week_label
 
@@ -18,11 +18,9 @@ class Command(BaseCommand):
     def handle(self, *args, file: str, region: str | None, weeks: int, **options):
         if not 1 <= weeks <= 520:
             raise CommandError("--weeks must be between 1 and 520")
-        stores = Store.objects.all()
-        if region:
-            stores = stores.filter(region__code=region)
-            if not stores.exists():
-                raise CommandError(f"no stores in region {region!r}")
+        stores = all_stores(region)
+        if region and not stores.exists():
+            raise CommandError(f"no stores in region {region!r}")
         rows = category_series(store_ids=list(stores.values_list("id", flat=True)), weeks=weeks)
         out = self.stdout if file == "-" else open(file, "w", newline="", encoding="utf-8")  # noqa: SIM115
         try:

@@ -1,0 +1,1 @@
+"""Managers' goals: set, edit, drop, and their progress toward the target."""

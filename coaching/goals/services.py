@@ -1,0 +1,112 @@
+"""Writes for goals. Every change of a goal, from the web form or the API, comes through here:
+the rules on targets and dates, and the status transitions, live in one place."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from scoring.models import Category, Store
+from scoring.selectors import latest_scored_week, store_trends
+
+from ..models import Goal
+
+Status = Goal.Status
+
+
+def _target(value) -> Decimal:
+    if not 0 <= float(value) <= 100:
+        raise ValidationError({"target_score": "target score must be between 0 and 100"})
+    return Decimal(str(value)).quantize(Decimal("0.1"))
+
+
+def _latest_score(store: Store, category_id: int) -> float | None:
+    week = latest_scored_week([store.id])
+    if week is None:
+        return None
+    return next(t.score for t in store_trends(store, week) if t.category.id == category_id)
+
+
+@transaction.atomic
+def create_goal(
+    *,
+    manager,
+    store: Store,
+    category: Category,
+    target_score: float,
+    due_date: dt.date,
+    intent: str = "",
+) -> Goal:
+    """A new active goal; the baseline is the store's latest score in the category."""
+    target = _target(target_score)
+    if due_date <= timezone.localdate():
+        raise ValidationError({"due_date": "due date must be in the future"})
+    baseline = _latest_score(store, category.id)
+    return Goal.objects.create(
+        manager=manager,
+        store=store,
+        category=category,
+        target_score=target,
+        due_date=due_date,
+        intent=intent.strip()[:500],
+        baseline_score=None if baseline is None else Decimal(str(baseline)),
+    )
+
+
+@transaction.atomic
+def edit_goal(
+    goal: Goal,
+    *,
+    target_score: float | None = None,
+    due_date: dt.date | None = None,
+    intent: str | None = None,
+) -> Goal:
+    """What an active goal aims at and by when; what is not given stays. Its store, category,
+    baseline and status are not edited here."""
+    if goal.status != Status.ACTIVE:
+        raise ValidationError("only an active goal can be edited")
+    if target_score is not None:
+        goal.target_score = _target(target_score)
+    if due_date is not None:
+        if due_date != goal.due_date and due_date <= timezone.localdate():
+            raise ValidationError({"due_date": "due date must be in the future"})
+        goal.due_date = due_date
+    if intent is not None:
+        goal.intent = intent.strip()[:500]
+    goal.save(update_fields=["target_score", "due_date", "intent"])
+    return goal
+
+
+def drop_goal(goal: Goal) -> Goal:
+    """Dropped goals stay on record but leave coaching."""
+    return close_goal(goal, status=Status.DROPPED)
+
+
+@transaction.atomic
+def close_goal(goal: Goal, *, status: str) -> Goal:
+    """An active goal ends: achieved once the latest score reaches the target, missed once its
+    due date has passed, or dropped at any time. Closed goals are final."""
+    goal = Goal.objects.select_for_update().select_related("store", "category").get(pk=goal.pk)
+    if goal.status == status == Status.DROPPED:
+        return goal  # dropping twice is harmless (a double click, a retried request)
+    if goal.status != Status.ACTIVE:
+        raise ValidationError(f"this goal is already {goal.get_status_display().lower()}")
+    if status == Status.ACHIEVED:
+        score = _latest_score(goal.store, goal.category_id)
+        if score is None or score < float(goal.target_score):
+            shown = "no score yet" if score is None else f"the latest score is {score:.1f}"
+            raise ValidationError(
+                f"a goal is achieved when the score reaches {goal.target_score}; {shown}"
+            )
+    elif status == Status.MISSED:
+        if goal.due_date >= timezone.localdate():
+            raise ValidationError("a goal is missed only after its due date")
+    elif status != Status.DROPPED:
+        raise ValidationError(
+            f"a goal can be closed as achieved, missed or dropped, not {status!r}"
+        )
+    goal.status = status
+    goal.save(update_fields=["status"])
+    return goal

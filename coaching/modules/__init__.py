@@ -1,0 +1,1 @@
+"""Training modules: authoring, versions, quizzes, completions and recommendation."""

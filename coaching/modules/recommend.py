@@ -1,0 +1,76 @@
+"""Which published modules fit a focus category and a manager's goal: deterministic ranking.
+
+Order: category match first (primary category, then secondary), then text relevance of the
+module (title, summary, body) to the goal text and the category by BM25, and modules the manager
+already completed go after the rest. Ties break on the slug so the order never wobbles.
+"""
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..text import tokens
+
+K1, B = 1.2, 0.75  # the usual BM25 constants
+TITLE_WEIGHT = 3  # words in a title count three times: a title says what a module is about
+
+
+@dataclass(frozen=True)
+class Candidate:
+    slug: str
+    title: str
+    summary: str
+    body: str
+    category: str
+    secondary_category: str | None = None
+
+    @cached_property
+    def document(self) -> list[str]:
+        return tokens(self.title) * TITLE_WEIGHT + tokens(f"{self.summary} {self.body}")
+
+
+def bm25_scores(query: Iterable[str], documents: Sequence[list[str]]) -> list[float]:
+    query = list(dict.fromkeys(query))
+    if not documents:
+        return []
+    average = sum(len(d) for d in documents) / len(documents) or 1.0
+    frequency = Counter(term for d in documents for term in set(d))
+    n = len(documents)
+    scores = []
+    for document in documents:
+        counts = Counter(document)
+        score = 0.0
+        for term in query:
+            tf = counts.get(term, 0)
+            if not tf:
+                continue
+            idf = math.log(1 + (n - frequency[term] + 0.5) / (frequency[term] + 0.5))
+            score += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * len(document) / average))
+        scores.append(score)
+    return scores
+
+
+def rank_modules(
+    candidates: Sequence[Candidate],
+    *,
+    category: str,
+    goal_text: str = "",
+    category_words: str = "",
+    completed: frozenset[str] | set[str] = frozenset(),
+    limit: int = 3,
+) -> list[Candidate]:
+    """The best `limit` modules for a focus category; only category matches are returned."""
+    matching = [c for c in candidates if category in (c.category, c.secondary_category)]
+    relevance = bm25_scores(tokens(f"{goal_text} {category_words}"), [c.document for c in matching])
+    ranked = sorted(
+        zip(matching, relevance, strict=True),
+        key=lambda pair: (
+            pair[0].slug in completed,
+            pair[0].category != category,
+            -round(pair[1], 9),
+            pair[0].slug,
+        ),
+    )
+    return [candidate for candidate, _ in ranked[:limit]]

@@ -1,0 +1,286 @@
+"""Writes for training modules: authoring (with an AI draft), publishing versions, completions.
+
+Permissions are Django's, held by the role groups (migration 0003): trainers and admins author
+and publish; managers complete; everyone else reads published versions only (`selectors`).
+A published module is read through its latest `ModuleVersion`, so editing it publishes a new
+version and every completion keeps the one it was made on.
+"""
+
+import logging
+
+import pydantic
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from scoring.access import stores_visible_to
+from scoring.models import Category, Store
+
+from ..call_log import log_calls
+from ..llm import PLAYBOOK, get_coach
+from ..llm.base import CallRecord, LLMError, ModuleDraftRequest
+from ..llm.schemas import ModuleDraftOut, QuizQuestionOut
+from ..models import LLMCall, ModuleCompletion, ModuleVersion, TrainingModule
+
+log = logging.getLogger(__name__)
+QUESTIONS = (3, 5)
+CHOICES = 4
+EDITABLE = (
+    "title",
+    "summary",
+    "body",
+    "minutes",
+    "level",
+    "quiz",
+    "category",
+    "secondary_category",
+)
+Status = TrainingModule.Status
+
+
+def require(user, permission: str) -> None:
+    if not (user.is_active and user.has_perm(f"coaching.{permission}")):
+        raise PermissionDenied(f"{user} may not {permission.replace('_', ' ')}")
+
+
+def validate_quiz(quiz) -> list[dict]:
+    """3-5 questions, each with four distinct choices, the right one's index and an explanation."""
+    try:
+        questions = pydantic.TypeAdapter(list[QuizQuestionOut]).validate_python(quiz)
+    except pydantic.ValidationError as exc:
+        raise ValidationError(f"quiz: {exc.errors()[0]['msg']}") from exc
+    problems = []
+    if not QUESTIONS[0] <= len(questions) <= QUESTIONS[1]:
+        problems.append(f"a quiz has {QUESTIONS[0]}-{QUESTIONS[1]} questions, not {len(questions)}")
+    for number, q in enumerate(questions, start=1):
+        choices = [c.strip() for c in q.choices]
+        if not q.question.strip() or not q.explanation.strip():
+            problems.append(f"question {number}: the question and explanation are required")
+        if len(choices) != CHOICES or len(set(choices)) != CHOICES or not all(choices):
+            problems.append(f"question {number}: {CHOICES} different, non-empty choices")
+        if not 0 <= q.answer < len(choices):
+            problems.append(f"question {number}: the answer must be one of the choices")
+    if problems:
+        raise ValidationError(problems)
+    return [q.model_dump() for q in questions]
+
+
+def _unique_slug(title: str) -> str:
+    base = slugify(title)[:100] or "module"
+    slug, n = base, 1
+    while TrainingModule.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _clean(module: TrainingModule) -> None:
+    if module.quiz:
+        module.quiz = validate_quiz(module.quiz)
+    if module.secondary_category_id == module.category_id:
+        module.secondary_category = None
+    module.full_clean(exclude=["slug", "author"])
+
+
+@transaction.atomic
+def create_module(user, *, title: str, category: Category, **fields) -> TrainingModule:
+    require(user, "add_trainingmodule")
+    unknown = set(fields) - set(EDITABLE) - {"ai_draft"}
+    if unknown:
+        raise ValidationError(f"unknown fields: {', '.join(sorted(unknown))}")
+    module = TrainingModule(title=title, category=category, author=user, **fields)
+    module.slug = _unique_slug(title)
+    _clean(module)
+    module.save()
+    return module
+
+
+@transaction.atomic
+def edit_module(user, module: TrainingModule, **changes) -> TrainingModule:
+    """Edits the working copy; on a published module the edit is published as a new version."""
+    require(user, "change_trainingmodule")
+    module = TrainingModule.objects.select_for_update().get(pk=module.pk)
+    if module.status == Status.ARCHIVED:
+        raise ValidationError("an archived module is read-only; publish it again to edit it")
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(f"these fields cannot be edited: {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(module, name, value)
+    _clean(module)
+    if module.status == Status.PUBLISHED:
+        require(user, "publish_trainingmodule")
+        module.version += 1
+        module.save()
+        _snapshot(module, user)
+    else:
+        module.save()
+    return module
+
+
+def _transition(user, module: TrainingModule, permission: str, allowed, to: str) -> TrainingModule:
+    require(user, permission)
+    with transaction.atomic():
+        module = TrainingModule.objects.select_for_update().get(pk=module.pk)
+        if module.status not in allowed:
+            raise ValidationError(f"a {module.get_status_display().lower()} module cannot be {to}")
+        return module
+
+
+@transaction.atomic
+def submit_module(user, module: TrainingModule) -> TrainingModule:
+    """Draft -> in review: the author asks another trainer to look at it."""
+    module = _transition(user, module, "change_trainingmodule", {Status.DRAFT}, "submitted")
+    TrainingModule.objects.filter(pk=module.pk).update(status=Status.IN_REVIEW)
+    module.refresh_from_db()
+    return module
+
+
+@transaction.atomic
+def publish_module(user, module: TrainingModule) -> TrainingModule:
+    """A trainer's deliberate act: the only way any module, AI-drafted or not, reaches managers."""
+    allowed = {Status.DRAFT, Status.IN_REVIEW, Status.ARCHIVED}
+    module = _transition(user, module, "publish_trainingmodule", allowed, "published")
+    if not module.quiz:
+        raise ValidationError("a module needs its quiz before it is published")
+    validate_quiz(module.quiz)
+    latest = module.versions.order_by("-version").first()
+    if latest is not None and _same_content(latest, module):
+        module.version = latest.version  # archived then published again, unchanged
+    elif latest is not None:
+        module.version = latest.version + 1
+    module.status = Status.PUBLISHED
+    module.save()
+    if latest is None or latest.version != module.version:
+        _snapshot(module, user)
+    return module
+
+
+@transaction.atomic
+def archive_module(user, module: TrainingModule) -> TrainingModule:
+    """Out of coaching and the managers' list; completions and versions stay."""
+    allowed = {Status.DRAFT, Status.IN_REVIEW, Status.PUBLISHED}
+    module = _transition(user, module, "publish_trainingmodule", allowed, "archived")
+    TrainingModule.objects.filter(pk=module.pk).update(status=Status.ARCHIVED)
+    module.refresh_from_db()
+    return module
+
+
+def _same_content(version: ModuleVersion, module: TrainingModule) -> bool:
+    fields = ("title", "summary", "body", "minutes", "level", "quiz")
+    return all(getattr(version, f) == getattr(module, f) for f in fields)
+
+
+def _snapshot(module: TrainingModule, user) -> ModuleVersion:
+    return ModuleVersion.objects.create(
+        module=module,
+        version=module.version,
+        title=module.title,
+        summary=module.summary,
+        body=module.body,
+        minutes=module.minutes,
+        level=module.level,
+        quiz=module.quiz,
+        published_by=user,
+    )
+
+
+def publish_snapshot(module: TrainingModule) -> None:
+    """For content loaded by the system (demo data): publish what is there as a version."""
+    latest = module.versions.order_by("-version").first()
+    if latest is not None and _same_content(latest, module):
+        return
+    module.version = latest.version + 1 if latest else 1
+    module.status = Status.PUBLISHED
+    module.save(update_fields=["version", "status", "updated_at"])
+    _snapshot(module, None)
+
+
+# --- the AI draft ------------------------------------------------------------------------------
+
+
+def draft_with_ai(
+    user, *, category: Category, objective: str, minutes: int = 15
+) -> tuple[TrainingModule, str]:
+    """A draft module from the LLM (the playbook when it fails or answers badly), saved for the
+    trainer to edit; returns it with the fallback reason ('' when the LLM's draft was used)."""
+    require(user, "add_trainingmodule")
+    objective = objective.strip()
+    if not objective or len(objective) > 500:
+        raise ValidationError("the learning objective is required (at most 500 characters)")
+    if not 5 <= minutes <= 60:
+        raise ValidationError("a module takes 5 to 60 minutes")
+    request = ModuleDraftRequest(category.code, category.name, objective, minutes)
+    calls: list[CallRecord] = []
+    coach, reason = get_coach(), ""
+    try:
+        draft = coach.draft_module(request, calls=calls)
+        quiz = validate_quiz([q.model_dump() for q in draft.quiz])
+    except (LLMError, ValidationError) as exc:
+        if calls and calls[-1].outcome == "ok":  # a readable answer with an unusable quiz
+            calls[-1].outcome, calls[-1].error = LLMCall.Outcome.INVALID, str(exc)[:2000]
+        reason = f"{coach.name} draft unusable: {exc}" if coach is not PLAYBOOK else str(exc)
+        log.warning("module draft fell back to the playbook: %s", reason)
+        coach = PLAYBOOK
+        draft = PLAYBOOK.draft_module(request, calls=calls)
+        quiz = validate_quiz([q.model_dump() for q in draft.quiz])
+    with transaction.atomic():
+        module = create_module(
+            user,
+            title=draft.title.strip()[:120],
+            category=category,
+            summary=draft.summary.strip()[:300],
+            body=draft_body(draft),
+            minutes=minutes,
+            quiz=quiz,
+            ai_draft=True,
+        )
+        log_calls(calls, purpose="module_draft", module=module)
+    return module, reason
+
+
+def draft_body(draft: ModuleDraftOut) -> str:
+    parts = [f"## {s.heading.strip()}\n\n{s.body.strip()}" for s in draft.sections]
+    steps = "\n".join(f"{n}. {step.strip()}" for n, step in enumerate(draft.practice_steps, 1))
+    parts.append(f"## Practise this week\n\n{steps}")
+    return "\n\n".join(parts) + "\n"
+
+
+# --- taking a module ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def complete_module(
+    user, module: TrainingModule, answers: list[int], *, store: Store | None = None
+) -> ModuleCompletion:
+    """The manager's quiz answers for the module's current version; taking it again replaces
+    their result for that version, while results on older versions stay as they were."""
+    require(user, "add_modulecompletion")
+    version = (
+        ModuleVersion.objects.filter(module=module, module__status=Status.PUBLISHED)
+        .order_by("-version")
+        .first()
+    )
+    if version is None:
+        raise ValidationError("only a published module can be completed")
+    stores = stores_visible_to(user)
+    if store is None:
+        store = stores.order_by("code").first()
+    elif not stores.filter(pk=store.pk).exists():
+        raise PermissionDenied("not your store")
+    if len(answers) != len(version.quiz) or not all(
+        isinstance(a, int) and 0 <= a < CHOICES for a in answers
+    ):
+        raise ValidationError(f"answer each of the {len(version.quiz)} questions with a choice")
+    right = sum(a == q["answer"] for a, q in zip(answers, version.quiz, strict=True))
+    completion, _ = ModuleCompletion.objects.update_or_create(
+        manager=user,
+        version=version,
+        defaults={
+            "module": module,
+            "store": store,
+            "answers": answers,
+            "score": round(100 * right / len(version.quiz)),
+        },
+    )
+    return completion

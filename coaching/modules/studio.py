@@ -1,0 +1,212 @@
+"""The trainer studio: modules by status, the editor with its quiz, AI drafts and publishing.
+
+Every write goes through `coaching.modules.services`, which owns the rules (permissions, quiz checks,
+versions); these views only turn forms into calls and errors back into forms.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from scoring.access import require_role
+from scoring.models import Category, Role
+
+from ..models import TrainingModule
+from . import services
+from .access import modules_authored_by
+from .markdown import render_markdown
+
+trainer_only = require_role(Role.TRAINER, Role.ADMIN)
+Status = TrainingModule.Status
+PREVIEW_LIMIT = 50_000
+GROUPS = [
+    (Status.DRAFT, "Drafts"),
+    (Status.IN_REVIEW, "In review"),
+    (Status.PUBLISHED, "Published"),
+    (Status.ARCHIVED, "Archived"),
+]
+
+
+class ModuleForm(forms.ModelForm):
+    class Meta:
+        model = TrainingModule
+        fields = ["title", "category", "secondary_category", "summary", "minutes", "level", "body"]
+        widgets = {"body": forms.Textarea(attrs={"class": "body-editor", "rows": 22})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        active = Category.objects.filter(active=True)
+        self.fields["category"].queryset = active
+        self.fields["secondary_category"].queryset = active
+
+
+class QuestionForm(forms.Form):
+    question = forms.CharField(max_length=300, required=False)
+    choice_1 = forms.CharField(max_length=200, required=False)
+    choice_2 = forms.CharField(max_length=200, required=False)
+    choice_3 = forms.CharField(max_length=200, required=False)
+    choice_4 = forms.CharField(max_length=200, required=False)
+    answer = forms.TypedChoiceField(
+        choices=[(n, f"Choice {n + 1}") for n in range(4)], coerce=int, initial=0
+    )
+    explanation = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def as_question(self) -> dict | None:
+        """The quiz entry, or None for a question left blank."""
+        data = self.cleaned_data
+        choices = [data.get(f"choice_{n}", "").strip() for n in range(1, 5)]
+        text = data.get("question", "").strip()
+        if not text and not any(choices) and not data.get("explanation", "").strip():
+            return None
+        return {
+            "question": text,
+            "choices": choices,
+            "answer": data.get("answer", 0),
+            "explanation": data.get("explanation", "").strip(),
+        }
+
+
+QuizFormSet = forms.formset_factory(QuestionForm, extra=0, max_num=5, absolute_max=5)
+
+
+def _quiz_initial(quiz: list[dict]) -> list[dict]:
+    rows = [
+        {
+            "question": q["question"],
+            **{f"choice_{n + 1}": c for n, c in enumerate(q["choices"])},
+            "answer": q["answer"],
+            "explanation": q.get("explanation", ""),
+        }
+        for q in quiz
+    ]
+    room = min(5, max(3, len(rows) + 1))  # three blank for a new module, one more up to five
+    return rows + [{}] * (room - len(rows))
+
+
+def _index(request, draft_form, *, status: int = 200):
+    modules = modules_authored_by(request.user).order_by("-updated_at")
+    by_status = {status: [] for status, _ in GROUPS}
+    for module in modules:
+        by_status[module.status].append(module)
+    groups = [(label, by_status[status]) for status, label in GROUPS]
+    return render(
+        request,
+        "coaching/studio_index.html",
+        {"groups": groups, "draft_form": draft_form},
+        status=status,
+    )
+
+
+@trainer_only
+def module_index(request):
+    return _index(request, DraftForm())
+
+
+def _editor(request, module: TrainingModule | None):
+    quiz = module.quiz if module else []
+    form = ModuleForm(request.POST or None, instance=module, prefix="m")
+    quiz_forms = QuizFormSet(request.POST or None, initial=_quiz_initial(quiz), prefix="quiz")
+    if request.method == "POST" and form.is_valid() and quiz_forms.is_valid():
+        questions = [q for f in quiz_forms if (q := f.as_question()) is not None]
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            if module is None:
+                module = services.create_module(request.user, quiz=questions, **fields)
+                messages.success(request, "Module created as a draft.")
+            else:
+                module = services.edit_module(request.user, module, quiz=questions, **fields)
+                messages.success(request, f"Saved (version {module.version}).")
+            return redirect("studio-edit", pk=module.pk)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    body = form["body"].value() or ""
+    return render(
+        request,
+        "coaching/studio_edit.html",
+        {
+            "module": module,
+            "form": form,
+            "quiz_forms": quiz_forms,
+            "preview": render_markdown(body[:PREVIEW_LIMIT]),
+            "can_publish": request.user.has_perm("coaching.publish_trainingmodule"),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@trainer_only
+def module_create(request):
+    return _editor(request, None)
+
+
+@trainer_only
+def module_edit(request, pk: int):
+    return _editor(request, get_object_or_404(modules_authored_by(request.user), pk=pk))
+
+
+class DraftForm(forms.Form):
+    category = forms.ModelChoiceField(Category.objects.filter(active=True), empty_label=None)
+    objective = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Learning objective",
+        help_text="What a manager should be able to do after it.",
+    )
+    minutes = forms.IntegerField(min_value=5, max_value=60, initial=15)
+
+
+@require_POST
+@trainer_only
+def module_draft(request):
+    form = DraftForm(request.POST)
+    if form.is_valid():
+        try:
+            module, reason = services.draft_with_ai(request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if reason:
+                messages.warning(request, f"The offline playbook wrote this draft ({reason}).")
+            else:
+                messages.success(
+                    request, "Draft written by the AI: read and edit before publishing."
+                )
+            return redirect("studio-edit", pk=module.pk)
+    return _index(request, form, status=400)
+
+
+@require_POST
+@trainer_only
+def preview(request):
+    """The editor's live preview: the same sanitised HTML managers will read."""
+    body = request.POST.get("body", "")
+    if len(body) > PREVIEW_LIMIT:
+        return HttpResponseBadRequest("the body is too long to preview")
+    return HttpResponse(render_markdown(body), content_type="text/html; charset=utf-8")
+
+
+TRANSITIONS = {
+    "submit": (services.submit_module, "Submitted for review."),
+    "publish": (services.publish_module, "Published: managers can read it now."),
+    "archive": (services.archive_module, "Archived: managers no longer see it."),
+}
+
+
+@require_POST
+@trainer_only
+def module_transition(request, pk: int, action: str):
+    if action not in TRANSITIONS:
+        raise Http404("no such action")
+    module = get_object_or_404(modules_authored_by(request.user), pk=pk)
+    change, done = TRANSITIONS[action]
+    try:
+        change(request.user, module)
+        messages.success(request, done)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    return redirect("studio-edit", pk=module.pk)

@@ -1,0 +1,1 @@
+"""Weekly coaching: the batch that writes plans and tips, feedback on tips, digests."""

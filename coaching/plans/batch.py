@@ -1,0 +1,189 @@
+"""The weekly batch: plans for many (manager, store) pairs, the LLM calls run concurrently.
+
+Plan generation is split so the slow part holds no database lock: the inputs of a whole batch are
+loaded in bulk (`week_context`), each plan's LLM call runs in a thread pool
+(COACH_LLM_CONCURRENCY in flight), and each finished plan is written in its own short transaction
+(`services.save_plan`). Plans are unique per (manager, store, week) and keyed by a fingerprint of
+their inputs, so re-running a week, or a redelivered task, reuses what exists instead of writing
+twice.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connections
+
+from scoring.models import Store
+from scoring.weeks import week_label
+
+from ..llm import PLAYBOOK, get_coach
+from ..llm.base import FocusItem, GoalText, ModuleRef, PlanRequest
+from ..models import WeeklyPlan
+from ..modules.recommend import rank_modules
+from . import focus as focus_rules
+from .access import coached_pairs
+from .digests import send_digests
+from .services import save_plan
+from .week_context import WeekContext, load_week_context
+
+log = logging.getLogger(__name__)
+MODULES_PER_CATEGORY = 3
+
+
+@dataclass
+class BatchResult:
+    # created, updated, reused, fallback, failed, no_data (a store with no scores yet: no plan)
+    counts: Counter = field(default_factory=Counter)
+    emailed: int = 0
+
+    def summary(self) -> str:
+        c = self.counts
+        return (
+            f"{c['created']} created, {c['updated']} updated, {c['reused']} reused, "
+            f"{c['fallback']} fell back to the playbook, {c['failed']} failed."
+            + (f" {c['no_data']} skipped: no scores yet." if c["no_data"] else "")
+            + f" {self.emailed} digests emailed."
+        )
+
+
+def generate_week(
+    week: dt.date, *, store_code: str | None = None, force: bool = False
+) -> BatchResult:
+    return generate_plans(coached_pairs(store_code=store_code), week, force=force)
+
+
+def generate_plans(
+    pairs: Sequence[tuple[int, int]], week: dt.date, *, force: bool = False, coach=None
+) -> BatchResult:
+    """Plans for these (manager, store) pairs; LLM calls run concurrently."""
+    result = BatchResult()
+    if not pairs:
+        return result
+    context = load_week_context(week, pairs)
+    coach = coach or get_coach()
+    users = get_user_model().objects.filter(id__in={m for m, _ in pairs})
+    names = dict(users.values_list("id", "first_name"))
+    codes = dict(Store.objects.filter(id__in={s for _, s in pairs}).values_list("id", "code"))
+    jobs = []
+    for manager_id, store_id in pairs:
+        if context.data_week is None or store_id not in context.trends:
+            result.counts["no_data"] += 1
+            log.warning("no scores before %s for store %s: no plan", week, store_id)
+            continue
+        request, focus = build_request(
+            context, manager_id, store_id, names.get(manager_id) or "there", codes[store_id]
+        )
+        fingerprint = fingerprint_of(request, coach)
+        plan = context.existing.get((manager_id, store_id))
+        if (
+            plan is not None
+            and not force
+            and plan.fingerprint == fingerprint
+            and plan.status in (WeeklyPlan.Status.READY, WeeklyPlan.Status.FALLBACK)
+        ):
+            result.counts["reused"] += 1
+            continue
+        jobs.append((manager_id, store_id, request, focus, fingerprint))
+
+    def run(job):
+        manager_id, store_id, request, focus, fingerprint = job
+        return save_plan(
+            manager_id, store_id, week, context, request, focus, fingerprint, coach, force
+        )
+
+    def run_in_thread(job):
+        try:
+            return run(job)
+        finally:
+            connections.close_all()  # this worker thread's own connections only
+
+    workers = max(1, min(settings.COACH_LLM_CONCURRENCY, len(jobs)))
+    if workers == 1 or coach is PLAYBOOK:
+        outcomes = [run(job) for job in jobs]
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coach") as pool:
+            outcomes = list(pool.map(run_in_thread, jobs))
+    for outcome in outcomes:
+        result.counts[outcome] += 1
+    result.emailed = send_digests(week, pairs)
+    return result
+
+
+def build_request(
+    context: WeekContext, manager_id: int, store_id: int, first_name: str, store_code: str
+) -> tuple[PlanRequest, list[focus_rules.Focus]]:
+    trends = context.trends[store_id]
+    goals = context.goals.get((manager_id, store_id), [])
+    targets = {
+        g.category.code: focus_rules.GoalTarget(
+            g.category.code, float(g.target_score), g.due_date.strftime("%d %b %Y")
+        )
+        for g in goals
+    }
+    chosen = focus_rules.rank_categories(
+        trends,
+        goals=targets,
+        recently_coached=context.recent_focus.get((manager_id, store_id), set()),
+        region_drops=context.largest_drops_elsewhere(store_id),
+        impact=context.impact_weights,
+    )
+    goal_text = {
+        code: " ".join(g.intent for g in goals if g.category.code == code) for code in targets
+    }
+    done = context.completed.get(manager_id, set())
+    picks = {
+        f.trend.category.code: rank_modules(
+            context.candidates,
+            category=f.trend.category.code,
+            goal_text=goal_text.get(f.trend.category.code, ""),
+            category_words=f"{f.trend.category.name} {f.trend.category.description}",
+            completed=done,
+            limit=MODULES_PER_CATEGORY,
+        )
+        for f in chosen
+    }
+    request = PlanRequest(
+        manager_first_name=first_name,
+        store_code=store_code,
+        week=week_label(context.week),
+        data_week=week_label(context.data_week),
+        focus=tuple(
+            FocusItem(
+                category=f.trend.category.code,
+                name=f.trend.category.name,
+                score=f.trend.score,
+                change=f.trend.change,
+                region_median=f.trend.region_median,
+                chain_top_quartile=f.trend.chain_top_quartile,
+                slope=f.trend.slope,
+                situation=f.situation,
+                reason=f.reason,
+                goal_target=f.goal.target if f.goal else None,
+                goal_due=f.goal.due if f.goal else None,
+            )
+            for f in chosen
+        ),
+        goals=tuple(
+            GoalText(g.category.code, float(g.target_score), g.due_date.isoformat(), g.intent)
+            for g in goals
+        ),
+        modules=tuple(
+            ModuleRef(m.slug, m.title, m.summary, code, m.slug in done)
+            for code in sorted(picks)
+            for m in picks[code]
+        ),
+        recent_practices=tuple(sorted(context.recent_practices.get((manager_id, store_id), ()))),
+    )
+    return request, chosen
+
+
+def fingerprint_of(request: PlanRequest, coach) -> str:
+    source = f"{coach.name}|{coach.model}|{coach.prompt_version}|{request.fingerprint_source()}"
+    return hashlib.sha256(source.encode()).hexdigest()

@@ -1,0 +1,159 @@
+"""Writes for weekly plans: storing a coached plan with its tips, a manager's feedback on a tip,
+and the moment a plan was first read. The batch that calls `save_plan` is in `batch.py`."""
+
+import datetime as dt
+import logging
+import time
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ..call_log import log_calls
+from ..llm import PLAYBOOK
+from ..llm.base import CallRecord, PlanRequest, TransientLLMError
+from ..llm.grounding import CoachedPlan, coach_plan
+from ..models import CoachingTip, WeeklyPlan
+from .focus import Focus
+from .week_context import WeekContext
+
+log = logging.getLogger(__name__)
+
+
+def record_feedback(
+    tip: CoachingTip,
+    *,
+    done: bool | None = None,
+    helpful: bool | None = None,
+    dismissed_reason: str | None = None,
+    comment: str | None = None,
+    followup_answer: str | None = None,
+) -> CoachingTip:
+    if done is not None:
+        tip.done_at = timezone.now() if done else None
+    if helpful is not None:
+        tip.helpful = helpful
+    if dismissed_reason is not None:
+        tip.dismissed_reason = dismissed_reason.strip()[:200]
+    if comment is not None:
+        tip.comment = comment.strip()[:2000]
+    if followup_answer is not None:
+        if followup_answer not in CoachingTip.Followup.values:
+            raise ValidationError(f"follow-up answer must be one of {CoachingTip.Followup.values}")
+        if tip.done_at is None or timezone.now() < tip.done_at + dt.timedelta(weeks=4):
+            raise ValidationError("the follow-up is asked four weeks after the tip was done")
+        tip.followup_answer = followup_answer
+        tip.followup_at = timezone.now()
+    tip.save()
+    return tip
+
+
+def touch_read(plan: WeeklyPlan) -> None:
+    if plan.read_at is None:
+        WeeklyPlan.objects.filter(id=plan.id, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def _coach_with_retries(request: PlanRequest, coach, calls: list[CallRecord]) -> CoachedPlan:
+    """Transient failures are retried with backoff (Retry-After honoured), then the playbook."""
+    attempts = max(1, settings.COACH_LLM_ATTEMPTS)
+    for attempt in range(1, attempts + 1):
+        try:
+            return coach_plan(request, coach, PLAYBOOK, calls)
+        except TransientLLMError as exc:
+            if attempt == attempts:
+                reason = f"LLM unavailable after {attempts} attempts: {exc}"
+                return CoachedPlan(PLAYBOOK.weekly_plan(request, calls=calls), PLAYBOOK, reason)
+            delay = exc.retry_after
+            if delay is None:
+                delay = settings.COACH_LLM_BACKOFF_SECONDS * 2 ** (attempt - 1)
+            time.sleep(min(delay, 60.0))
+    raise AssertionError("unreachable")
+
+
+def save_plan(
+    manager_id: int,
+    store_id: int,
+    week: dt.date,
+    context: WeekContext,
+    request: PlanRequest,
+    chosen: list[Focus],
+    fingerprint: str,
+    coach,
+    force: bool,
+) -> str:
+    """Coach one plan and store it; returns created | updated | reused | fallback | failed."""
+    calls: list[CallRecord] = []
+    try:
+        coached = _coach_with_retries(request, coach, calls)
+        error = ""
+    except Exception as exc:  # the playbook itself failed: record it, never lose the plan row
+        log.exception("coaching failed for manager %s store %s", manager_id, store_id)
+        coached, error = None, f"{type(exc).__name__}: {exc}"
+
+    with transaction.atomic():
+        # Locks an existing row; get_or_create survives a concurrent delivery creating it first
+        # (unique constraint) by reading the winner's row.
+        plan, created = WeeklyPlan.objects.select_for_update().get_or_create(
+            manager_id=manager_id, store_id=store_id, week=week
+        )
+        if (
+            not created
+            and not force
+            and plan.fingerprint == fingerprint
+            and plan.status in (WeeklyPlan.Status.READY, WeeklyPlan.Status.FALLBACK)
+        ):
+            log_calls(calls, plan=plan)
+            return "reused"  # another delivery finished this plan while we were coaching
+        if not created:
+            plan.tips.all().delete()
+        plan.data_week = context.data_week
+        plan.fingerprint = fingerprint
+        plan.focus = [
+            {"category": f.trend.category.code, "priority": f.priority, "reason": f.reason}
+            for f in chosen
+        ]
+        if coached is None:
+            plan.status, plan.fallback_reason = WeeklyPlan.Status.FAILED, error
+            plan.provider = plan.model = plan.prompt_version = ""
+        else:
+            used = coached.coach
+            plan.status = (
+                WeeklyPlan.Status.FALLBACK if coached.fallback_reason else WeeklyPlan.Status.READY
+            )
+            plan.fallback_reason = coached.fallback_reason
+            plan.provider, plan.model, plan.prompt_version = (
+                used.name,
+                used.model,
+                used.prompt_version,
+            )
+            _save_tips(plan, coached, request, context)
+        plan.emailed_at = None
+        plan.save()
+        log_calls(calls, plan=plan)
+    if plan.status == WeeklyPlan.Status.FAILED:
+        return "failed"
+    if plan.status == WeeklyPlan.Status.FALLBACK and coach is not PLAYBOOK:
+        return "fallback"
+    return "created" if created else "updated"
+
+
+def _save_tips(plan: WeeklyPlan, coached: CoachedPlan, request, context: WeekContext) -> None:
+    categories = {t.category.code: t.category for t in context.trends[plan.store_id]}
+    modules = {m.slug: m for m in context.modules}
+    practices = PLAYBOOK.practice_keys(request) if coached.coach is PLAYBOOK else {}
+    CoachingTip.objects.bulk_create(
+        [
+            CoachingTip(
+                plan=plan,
+                category=categories[tip.category],
+                order=order,
+                title=tip.title.strip()[:120],
+                why=tip.why.strip(),
+                steps=[step.strip() for step in tip.steps],
+                module=modules.get(tip.module_slug or ""),
+                practice_key=practices.get(tip.category, ""),
+            )
+            for order, tip in enumerate(coached.plan.tips, start=1)
+        ]
+    )

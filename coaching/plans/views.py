@@ -1,0 +1,79 @@
+"""The store manager's coaching pages: this week, past weeks, one plan, and feedback on a tip."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from scoring.access import require_role
+from scoring.models import Role
+
+from ..access import requested_store
+from . import selectors, services
+from .access import own_plans, own_tips
+
+manager_only = require_role(Role.STORE_MANAGER)
+
+
+@manager_only
+def this_week(request):
+    store, stores = requested_store(request)
+    plan = selectors.current_plan(request.user, store, timezone.localdate())
+    if plan is not None:
+        services.touch_read(plan)
+    return render(
+        request,
+        "coaching/week.html",
+        {
+            "page": selectors.manager_week(request.user, store, plan),
+            "stores": stores,
+            "followups": selectors.tips_due_for_followup(request.user),
+        },
+    )
+
+
+@manager_only
+def plan_archive(request):
+    plans = selectors.plan_archive(request.user)
+    return render(request, "coaching/plan_archive.html", {"plans": plans})
+
+
+@manager_only
+def plan_detail(request, pk: int):
+    plan = get_object_or_404(own_plans(request.user), pk=pk)
+    services.touch_read(plan)
+    return render(
+        request, "coaching/plan_detail.html", {"plan": plan, "tips": selectors.tips_of(plan)}
+    )
+
+
+FEEDBACK = {
+    "done": {"done": True},
+    "undo": {"done": False},
+    "helpful": {"helpful": True},
+    "not_helpful": {"helpful": False},
+}
+
+
+@require_POST
+@manager_only
+def tip_feedback(request, pk: int):
+    tip = get_object_or_404(own_tips(request.user), pk=pk)
+    action = request.POST.get("action", "")
+    try:
+        if action == "followup":
+            services.record_feedback(tip, followup_answer=request.POST.get("answer", ""))
+        elif action in FEEDBACK:
+            services.record_feedback(tip, **FEEDBACK[action])
+        else:
+            messages.error(request, "Unknown action.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("week")
+    return HttpResponseRedirect(f"{target}#tip-{tip.pk}")

@@ -1,0 +1,1 @@
+"""Tracking: progress over time, the dashboards' reads, coaching impact and lead summaries."""

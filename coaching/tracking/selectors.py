@@ -1,0 +1,234 @@
+"""Reads for tracking: score series over weeks, improvement since coaching began, engagement with
+coaching, and coaching's estimated impact. Each is a fixed number of queries."""
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models import Count, Max, Min, Prefetch, Q
+
+from scoring import maths
+from scoring.models import Category
+from scoring.selectors import combined_scores, latest_scored_week, weekly_ror
+from scoring.weeks import week_start, weeks_back
+
+from ..models import CoachingTip, ModuleCompletion, WeeklyPlan
+from .impact import Cell, CoachingEvent, ImpactReport, impact_report, report_rows
+
+IMPACT_CACHE_SECONDS = 15 * 60
+
+
+def week_axis(end: dt.date, count: int) -> list[dt.date]:
+    return [weeks_back(end, n) for n in range(count - 1, -1, -1)]
+
+
+def series_by_store_and_category(
+    store_ids: Sequence[int], weeks: list[dt.date]
+) -> dict[tuple[int, int], list[float | None]]:
+    """{(store id, category id): scores aligned to `weeks`, None where unscored}, one query."""
+    index = {week: n for n, week in enumerate(weeks)}
+    series: dict[tuple[int, int], list[float | None]] = defaultdict(lambda: [None] * len(weeks))
+    for store, _region, category, week, score in combined_scores(
+        store_ids=store_ids, start=weeks[0], end=weeks[-1]
+    ):
+        series[(store, category)][index[week]] = round(score, 1)
+    return series
+
+
+def ror_by_store(store_ids: Sequence[int], weeks: list[dt.date]) -> dict[int, list[float | None]]:
+    index = {week: n for n, week in enumerate(weeks)}
+    result: dict[int, list[float | None]] = defaultdict(lambda: [None] * len(weeks))
+    for point in weekly_ror(start=weeks[0], end=weeks[-1], store_ids=store_ids):
+        result[point.store_id][index[point.week]] = point.ror
+    return result
+
+
+def change(values: Sequence[float | None]) -> float | None:
+    """Last value against the one before it, when both exist."""
+    if len(values) < 2 or values[-1] is None or values[-2] is None:
+        return None
+    return round(values[-1] - values[-2], 1)
+
+
+def mean_or_none(values):
+    present = [v for v in values if v is not None]
+    return round(maths.mean(present), 1) if present else None
+
+
+@dataclass
+class SinceCoaching:
+    category: Category
+    before: dt.date  # the week before the first plan
+    then: float | None
+    now: float | None
+
+    @property
+    def change(self) -> float | None:
+        if self.then is None or self.now is None:
+            return None
+        return round(self.now - self.then, 1)
+
+
+def since_coaching(
+    store_ids: Sequence[int],
+    categories: Sequence[Category],
+    began: dt.date | None,
+    end: dt.date,
+) -> list[SinceCoaching]:
+    """Average score per category in the week before coaching began and now, over these
+    stores: the plan's own week already carries some of its effect."""
+    if began is None:
+        return []
+    before = weeks_back(began, 1)
+    then, now = defaultdict(list), defaultdict(list)
+    for _store, _region, category, week, score in combined_scores(
+        store_ids=store_ids, start=before, end=end
+    ):
+        if week == before:
+            then[category].append(score)
+        if week == end:
+            now[category].append(score)
+
+    def average(values):
+        return None if not values else round(maths.mean(values), 1)
+
+    return [SinceCoaching(c, before, average(then[c.id]), average(now[c.id])) for c in categories]
+
+
+def first_coaching_week(store_ids: Sequence[int]) -> dt.date | None:
+    return WeeklyPlan.objects.filter(store_id__in=store_ids).aggregate(first=Min("week"))["first"]
+
+
+def coaching_impact(store_ids: Sequence[int], *, start: dt.date, end: dt.date, **options):
+    """The impact report (`coaching.impact`) for these stores' coaching between two weeks, from
+    their scores and their plans' focus categories, in four queries."""
+    codes = dict(Category.objects.values_list("id", "code"))
+    history_start = weeks_back(start, 4)
+    cells = [
+        Cell(store, region, codes[category], week, score)
+        for store, region, category, week, score in combined_scores(
+            store_ids=store_ids, start=history_start, end=end
+        )
+    ]
+    plans = WeeklyPlan.objects.filter(
+        store_id__in=store_ids,
+        week__range=(start, end),
+        status__in=(WeeklyPlan.Status.READY, WeeklyPlan.Status.FALLBACK),
+    ).prefetch_related(Prefetch("tips", queryset=CoachingTip.objects.select_related("category")))
+    events = []
+    for plan in plans:
+        done = {t.category.code for t in plan.tips.all() if t.done_at is not None}
+        events += [
+            CoachingEvent(plan.store_id, item["category"], plan.week, item["category"] in done)
+            for item in plan.focus
+        ]
+    return impact_report(cells, events, **options)
+
+
+def region_impact(
+    store_ids: Sequence[int], *, week: dt.date | None = None, began: dt.date | None = None
+) -> ImpactReport | None:
+    """Coaching's estimated effect at these stores since their first plan.
+
+    The bootstrap is most of a dashboard's time, so the report is cached; the key moves when a
+    plan or tip changes, and new scores come with a new week (re-imported old weeks show within
+    IMPACT_CACHE_SECONDS)."""
+    if not store_ids:
+        return None
+    week = week or latest_scored_week(store_ids)
+    began = began or first_coaching_week(store_ids)
+    if week is None or began is None:
+        return None
+    key = _impact_key(store_ids, began, week)
+    report = cache.get(key)
+    if report is None:
+        report = coaching_impact(store_ids, start=began, end=week)
+        cache.set(key, report, IMPACT_CACHE_SECONDS)
+    return report
+
+
+def _impact_key(store_ids: Sequence[int], began: dt.date, week: dt.date) -> str:
+    tips = CoachingTip.objects.filter(plan__store_id__in=store_ids).aggregate(
+        tips=Count("id"), done=Count("done_at"), last=Max("done_at")
+    )
+    stores = hashlib.sha256(",".join(map(str, sorted(store_ids))).encode()).hexdigest()[:24]
+    last = tips["last"].timestamp() if tips["last"] else 0
+    return f"coaching:impact:{stores}:{began}:{week}:{tips['tips']}:{tips['done']}:{last}"
+
+
+def impact_rows(report: ImpactReport | None, categories: Sequence[Category]) -> list:
+    """The report's rows, categories by their names."""
+    if report is None:
+        return []
+    names = {c.code: c.name for c in categories}
+    return report_rows(report, names)
+
+
+def engagement_by_week(store_ids: Sequence[int], *, start: dt.date, end: dt.date) -> list[dict]:
+    """Per manager, store and week: plans read, tips done and found helpful, modules completed.
+    Two queries whatever the number of managers or weeks."""
+    rows = {}
+    plans = (
+        WeeklyPlan.objects.filter(store_id__in=store_ids, week__range=(start, end))
+        .values("manager__username", "store__code", "week", "read_at")
+        .annotate(
+            tip_count=Count("tips"),
+            done=Count("tips", filter=Q(tips__done_at__isnull=False)),
+            helpful=Count("tips", filter=Q(tips__helpful=True)),
+        )
+    )
+    for p in plans:
+        key = (p["manager__username"], p["store__code"], p["week"])
+        rows[key] = {
+            "manager": key[0],
+            "store": key[1],
+            "week": key[2],
+            "plan_read": p["read_at"] is not None,
+            "tips": p["tip_count"],
+            "tips_done": p["done"],
+            "tips_helpful": p["helpful"],
+            "modules_completed": 0,
+        }
+    completions = ModuleCompletion.objects.filter(
+        store_id__in=store_ids,
+        completed_at__date__gte=start,
+        completed_at__date__lt=end + dt.timedelta(weeks=1),
+    ).values_list("manager__username", "store__code", "completed_at")
+    for manager, store, at in completions:
+        key = (manager, store, week_start(at.date()))
+        row = rows.setdefault(
+            key,
+            {
+                "manager": manager,
+                "store": store,
+                "week": key[2],
+                "plan_read": False,
+                "tips": 0,
+                "tips_done": 0,
+                "tips_helpful": 0,
+                "modules_completed": 0,
+            },
+        )
+        row["modules_completed"] += 1
+    return [rows[key] for key in sorted(rows, key=lambda k: (k[1], k[0], k[2]))]
+
+
+def no_engagement() -> dict:
+    return {"plans": 0, "read": 0, "tips": 0, "done": 0, "helpful": 0, "modules": 0}
+
+
+def engagement_totals(store_ids: Sequence[int], *, start: dt.date, end: dt.date) -> dict:
+    """Per store code over the weeks: plans and plans read, tips and tips done, modules."""
+    totals: dict[str, dict] = defaultdict(no_engagement)
+    for row in engagement_by_week(store_ids, start=start, end=end):
+        t = totals[row["store"]]
+        t["plans"] += row["tips"] > 0
+        t["read"] += row["plan_read"]
+        t["tips"] += row["tips"]
+        t["done"] += row["tips_done"]
+        t["helpful"] += row["tips_helpful"]
+        t["modules"] += row["modules_completed"]
+    return dict(totals)

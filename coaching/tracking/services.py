@@ -1,0 +1,99 @@
+"""The regional leads' weekly summary email: how the region's stores moved, who is at risk, how
+managers engaged with their coaching, and whether coaching moved the numbers."""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+
+from scoring.models import Profile, Role, Store
+from scoring.selectors import improving_and_declining, weekly_ror
+from scoring.weeks import week_label, weeks_back
+
+from ..models import LeadSummary
+from .selectors import coaching_impact, engagement_by_week
+
+log = logging.getLogger(__name__)
+AT_RISK = 3  # stores listed as most at risk
+
+
+def send_lead_summaries(week: dt.date) -> int:
+    """One email per regional lead for `week` (the Monday the summary covers up to); a lead
+    already sent this week's is skipped, and one failed send does not stop the others."""
+    leads = (
+        Profile.objects.filter(role=Role.REGIONAL_LEAD, user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user")
+        .prefetch_related("regions")
+    )
+    sent = 0
+    for profile in leads:
+        stores = list(Store.objects.filter(region__in=profile.regions.all()).order_by("code"))
+        if not stores:
+            continue
+        try:
+            with transaction.atomic():
+                LeadSummary.objects.create(lead=profile.user, week=week)
+                send_mail(
+                    f"Your region's week {week_label(week)}",
+                    summary_text(profile.user.first_name, stores, week),
+                    None,
+                    [profile.user.email],
+                )
+        except IntegrityError:
+            continue  # already sent
+        except Exception:
+            log.exception("lead summary for %s not sent", profile.user)
+            continue
+        sent += 1
+    return sent
+
+
+def summary_text(first_name: str, stores: list[Store], week: dt.date) -> str:
+    ids = [s.id for s in stores]
+    code = {s.id: s.code for s in stores}
+    last = weeks_back(week, 1)
+    ror = {}
+    for point in weekly_ror(start=weeks_back(last, 1), end=last, store_ids=ids):
+        ror.setdefault(point.store_id, {})[point.week] = point.ror
+    changes = {
+        s: values[last] - values[weeks_back(last, 1)]
+        for s, values in ror.items()
+        if len(values) == 2
+    }
+    moving = improving_and_declining(store_ids=ids, end=last)
+    engagement = engagement_by_week(ids, start=last, end=last)
+    impact = coaching_impact(ids, start=weeks_back(week, 26), end=week).overall
+
+    lines = [f"Hi {first_name or 'there'},", "", f"Your region in week {week_label(last)}:"]
+    latest = [values[last] for values in ror.values() if last in values]
+    if latest:
+        lines.append(f"- Average ROR {sum(latest) / len(latest):.1f} across {len(latest)} stores.")
+    lines.append(
+        f"- Over four weeks: {len(moving['improving'])} improving, "
+        f"{len(moving['declining'])} declining, {len(moving['steady'])} steady."
+    )
+    at_risk = sorted(changes.items(), key=lambda item: item[1])[:AT_RISK]
+    if at_risk and at_risk[0][1] < 0:
+        lines.append(
+            "- Most at risk (ROR change last week): "
+            + ", ".join(f"{code[s]} {change:+.1f}" for s, change in at_risk if change < 0)
+        )
+    if engagement:
+        read = sum(r["plan_read"] for r in engagement)
+        done = sum(r["tips_done"] for r in engagement)
+        tips = sum(r["tips"] for r in engagement)
+        lines.append(
+            f"- Coaching: {read} of {len(engagement)} plans read, {done} of {tips} tips done."
+        )
+    if impact.enough:
+        lines.append(
+            f"- Coaching impact so far: {impact.effect:+.1f} points on coached categories "
+            f"(90% interval {impact.low:+.1f} to {impact.high:+.1f}, {impact.events} events)."
+        )
+    else:
+        lines.append(f"- Coaching impact: {impact.note}.")
+    lines += ["", f"The region's dashboard: {settings.SITE_URL}/"]
+    return "\n".join(lines)

@@ -1,0 +1,74 @@
+"""Regional leads' pages: the region dashboard, any store of the region, and CSV exports.
+
+Stores and regions come only from `scoring.access`: another region's URL answers 404.
+"""
+
+import csv
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from scoring.access import regions_visible_to, require_role, stores_visible_to
+from scoring.models import Role
+from scoring.selectors import category_series
+from scoring.weeks import week_label
+
+from . import pages
+from .impact import IMPACT_CSV_HEADER, csv_row, report_rows
+from .selectors import region_impact
+
+lead_or_admin = require_role(Role.REGIONAL_LEAD, Role.ADMIN)
+with_stores = require_role(Role.STORE_MANAGER, Role.REGIONAL_LEAD, Role.ADMIN)
+
+
+@lead_or_admin
+def region_index(request):
+    regions = list(regions_visible_to(request.user).order_by("name"))
+    if len(regions) == 1:
+        return redirect("region", code=regions[0].code)
+    page = pages.chain_overview(regions, stores_visible_to(request.user))
+    return render(request, "coaching/region_index.html", {"page": page})
+
+
+@lead_or_admin
+def region_dashboard(request, code: str):
+    region = get_object_or_404(regions_visible_to(request.user), code=code)
+    page = pages.region_dashboard(region, stores_visible_to(request.user))
+    return render(request, "coaching/region.html", {"page": page})
+
+
+@with_stores
+def store_detail(request, code: str):
+    visible = stores_visible_to(request.user)
+    store = get_object_or_404(visible.select_related("region"), code=code)
+    return render(request, "coaching/store.html", {"page": pages.store_page(store, visible)})
+
+
+def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response, csv.writer(response)
+
+
+@lead_or_admin
+def region_history_csv(request, code: str):
+    """The region's weekly category scores, in the import format (it can be imported again)."""
+    region = get_object_or_404(regions_visible_to(request.user), code=code)
+    stores = stores_visible_to(request.user).filter(region=region)
+    response, writer = _csv_response(f"{region.code}-history.csv")
+    writer.writerow(["store_code", "category", "week", "score"])
+    for row in category_series(store_ids=list(stores.values_list("id", flat=True)), weeks=26):
+        writer.writerow([row["store"], row["category"], week_label(row["week"]), row["score"]])
+    return response
+
+
+@lead_or_admin
+def region_impact_csv(request, code: str):
+    region = get_object_or_404(regions_visible_to(request.user), code=code)
+    stores = stores_visible_to(request.user).filter(region=region)
+    report = region_impact(list(stores.values_list("id", flat=True)))
+    response, writer = _csv_response(f"{region.code}-impact.csv")
+    writer.writerow(IMPACT_CSV_HEADER)
+    if report is not None:
+        writer.writerows(csv_row(label, e) for label, e in report_rows(report))
+    return response

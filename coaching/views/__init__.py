@@ -1,1 +1,0 @@
-"""Web pages, one module per audience: managers, regional leads, trainers."""
