@@ -11,7 +11,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from scoring.models import Store
+from scoring.access import all_stores
 from scoring.weeks import week_start
 
 from .plans import batch
@@ -22,7 +22,7 @@ from .tracking.services import send_lead_summaries as send_summaries
 def stores_due(now: dt.datetime) -> dict[dt.date, list[int]]:
     """Stores whose local time is Monday at COACH_SCHEDULE_HOUR, by their local coaching week."""
     due: dict[dt.date, list[int]] = {}
-    for store_id, tz in Store.objects.values_list("id", "timezone"):
+    for store_id, tz in all_stores().values_list("id", "timezone"):
         try:
             local = now.astimezone(zoneinfo.ZoneInfo(tz))
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):

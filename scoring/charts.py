@@ -239,6 +239,54 @@ LEFT, RIGHT, TOP, BOTTOM = 34, 12, 10, 22
 COLOURS = ["#1f5fbf", "#8a5cc2", "#2a9d8f"]
 
 
+def _week_labels(weeks: Sequence[dt.date], x, height: int):
+    """About six week numbers along the axis, the last week always among them."""
+    every = max(1, len(weeks) // 6)
+    labels = format_html_join(
+        "",
+        '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#5b6475">W{}</text>',
+        (
+            (f"{x(i):.1f}", height - 6, w.isocalendar().week)
+            for i, w in enumerate(weeks)
+            if (i % every == 0 and len(weeks) - 1 - i >= every / 2) or i == len(weeks) - 1
+        ),
+    )
+    return labels
+
+
+def _target_marks(targets: Sequence[Target], weeks: Sequence[dt.date], x, y, width: int):
+    """Each goal target as a dashed line, with a dot at its due date when the axis reaches it."""
+    target_marks = []
+    for t in targets:
+        ty = f"{y(t.value):.1f}"
+        target_marks.append(
+            format_html(
+                '<line class="target" x1="{}" x2="{}" y1="{}" y2="{}" stroke="#b3261e" '
+                'stroke-dasharray="5 4" stroke-width="1.5"/>'
+                '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="#b3261e">{}</text>',
+                LEFT,
+                width - RIGHT,
+                ty,
+                ty,
+                width - RIGHT,
+                f"{y(t.value) - 4:.1f}",
+                t.label,
+            )
+        )
+        if t.due is not None:
+            offset = (t.due - weeks[0]).days / 7
+            due_x = x(min(offset, len(weeks) - 1)) if offset >= 0 else None
+            if due_x is not None:
+                target_marks.append(
+                    format_html(
+                        '<circle class="target-due" cx="{}" cy="{}" r="3.5" fill="#b3261e"/>',
+                        f"{due_x:.1f}",
+                        ty,
+                    )
+                )
+    return mark_safe("".join(target_marks))  # noqa: S308 - format_html output
+
+
 def line_chart(
     series: Sequence[Series],
     *,
@@ -286,16 +334,7 @@ def line_chart(
             for t in ticks
         ),
     )
-    every = max(1, len(weeks) // 6)
-    labels = format_html_join(
-        "",
-        '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#5b6475">W{}</text>',
-        (
-            (f"{x(i):.1f}", height - 6, w.isocalendar().week)
-            for i, w in enumerate(weeks)
-            if (i % every == 0 and len(weeks) - 1 - i >= every / 2) or i == len(weeks) - 1
-        ),
-    )
+    labels = _week_labels(weeks, x, height)
     lines = mark_safe(  # noqa: S308 - format_html output
         "".join(
             _polylines(
@@ -307,34 +346,7 @@ def line_chart(
             for n, s in enumerate(series)
         )
     )
-    target_marks = []
-    for t in targets:
-        ty = f"{y(t.value):.1f}"
-        target_marks.append(
-            format_html(
-                '<line class="target" x1="{}" x2="{}" y1="{}" y2="{}" stroke="#b3261e" '
-                'stroke-dasharray="5 4" stroke-width="1.5"/>'
-                '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="#b3261e">{}</text>',
-                LEFT,
-                width - RIGHT,
-                ty,
-                ty,
-                width - RIGHT,
-                f"{y(t.value) - 4:.1f}",
-                t.label,
-            )
-        )
-        if t.due is not None:
-            offset = (t.due - weeks[0]).days / 7
-            due_x = x(min(offset, len(weeks) - 1)) if offset >= 0 else None
-            if due_x is not None:
-                target_marks.append(
-                    format_html(
-                        '<circle class="target-due" cx="{}" cy="{}" r="3.5" fill="#b3261e"/>',
-                        f"{due_x:.1f}",
-                        ty,
-                    )
-                )
+    target_marks = _target_marks(targets, weeks, x, y, width)
     desc = " ".join(_describe(s) for s in series)
     if targets:
         desc += " Targets: " + "; ".join(
@@ -347,7 +359,7 @@ def line_chart(
         grid,
         labels,
         lines,
-        mark_safe("".join(target_marks)),  # noqa: S308 - format_html output
+        target_marks,
     )
 
 

@@ -18,7 +18,7 @@ Status = Goal.Status
 
 def _target(value) -> Decimal:
     if not 0 <= float(value) <= 100:
-        raise ValidationError({"target_score": "target score must be between 0 and 100"})
+        raise ValidationError("target score must be between 0 and 100")
     return Decimal(str(value)).quantize(Decimal("0.1"))
 
 
@@ -42,7 +42,7 @@ def create_goal(
     """A new active goal; the baseline is the store's latest score in the category."""
     target = _target(target_score)
     if due_date <= timezone.localdate():
-        raise ValidationError({"due_date": "due date must be in the future"})
+        raise ValidationError("due date must be in the future")
     baseline = _latest_score(store, category.id)
     return Goal.objects.create(
         manager=manager,
@@ -71,7 +71,7 @@ def edit_goal(
         goal.target_score = _target(target_score)
     if due_date is not None:
         if due_date != goal.due_date and due_date <= timezone.localdate():
-            raise ValidationError({"due_date": "due date must be in the future"})
+            raise ValidationError("due date must be in the future")
         goal.due_date = due_date
     if intent is not None:
         goal.intent = intent.strip()[:500]

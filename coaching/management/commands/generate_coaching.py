@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from coaching.plans.batch import generate_week
-from scoring.models import Store
+from scoring.access import all_stores
 from scoring.weeks import parse_week, week_label, week_start
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
             monday = parse_week(week) if week else week_start(timezone.localdate())
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        if store and not Store.objects.filter(code=store).exists():
+        if store and not all_stores().filter(code=store).exists():
             raise CommandError(f"unknown store {store!r}")
         result = generate_week(monday, store_code=store, force=force)
         self.stdout.write(self.style.SUCCESS(f"Week {week_label(monday)}: {result.summary()}"))

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from coaching.tracking.impact import IMPACT_CSV_HEADER, csv_row, report_rows
 from coaching.tracking.selectors import coaching_impact
-from scoring.models import Store
+from scoring.access import all_stores
 from scoring.weeks import week_start, weeks_back
 
 
@@ -18,11 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--csv", metavar="FILE", help="write the table as CSV ('-': stdout)")
 
     def handle(self, *args, region, weeks, csv: str | None, **options):
-        stores = Store.objects.all()
-        if region:
-            stores = stores.filter(region__code=region)
-            if not stores.exists():
-                raise CommandError(f"no stores in region {region!r}")
+        stores = all_stores(region)
+        if region and not stores.exists():
+            raise CommandError(f"no stores in region {region!r}")
         end = week_start(timezone.localdate())
         report = coaching_impact(
             list(stores.values_list("id", flat=True)), start=weeks_back(end, weeks), end=end

@@ -2,7 +2,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from coaching.demo import create_demo_goals, create_demo_history, load_demo_modules
-from scoring.models import Store
+from scoring.access import all_stores
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args, no_serve: bool, reset_demo: bool, addrport: str, **options):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
-        if reset_demo or not Store.objects.exists():
+        if reset_demo or not all_stores().exists():
             call_command("demo", stdout=self.stdout)
         else:
             self.stdout.write("Demo data already present (--reset-demo rebuilds it).")

@@ -34,7 +34,7 @@ from scoring.weeks import week_start
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")  # as tests/conftest.py
 QUEUES = ("llm", "celery")
 CHUNK = 2  # 6 stores -> 3 chunks, so "one chunk" is a real part of the batch
