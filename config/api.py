@@ -17,13 +17,15 @@ from scoring.weeks import parse_week, week_label
 
 
 class ScopedQuerysetMixin:
-    """The only `get_queryset` of the API. A viewset declares `scope`, a function of an access
-    module that answers "which rows may this user see", so no endpoint can forget to scope, and
-    the web pages read through the same functions.
-
-        class PlanViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
-            scope = staticmethod(plans_visible_to)
-    """
+    # The only `get_queryset` of the API. A viewset declares `scope`, a function of an access
+    # module that answers "which rows may this user see", so no endpoint can forget to scope, and
+    # the web pages read through the same functions:
+    #
+    #     class PlanViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    #         scope = staticmethod(plans_visible_to)
+    #
+    # (A comment, not a docstring: drf-spectacular would show a docstring as the description of
+    # every endpoint that has none of its own.)
 
     scope: Callable[..., QuerySet]
 

@@ -84,15 +84,6 @@ def is_significant(change: float, noise_sd: float | None, *, sigmas: float, floo
     return abs(change) > sigmas * max(noise_sd, floor)
 
 
-def percentile_rank(value: float, population: Sequence[float]) -> float | None:
-    """Share of the population below `value` (ties count half), 0-100."""
-    if not population:
-        return None
-    below = sum(1 for v in population if v < value)
-    equal = sum(1 for v in population if v == value)
-    return 100 * (below + 0.5 * equal) / len(population)
-
-
 def quantile(values: Sequence[float], q: float) -> float | None:
     """Linear-interpolation quantile (numpy's default), e.g. q=0.5 median, q=0.75 top quartile."""
     if not values:
@@ -114,7 +105,7 @@ class Benchmark:
         self.top_quartile = quantile(self.ordered, 0.75)
 
     def rank(self, value: float) -> float | None:
-        """`percentile_rank` of `value` in the population."""
+        """Share of the population below `value` (ties count half), 0-100."""
         if not self.ordered:
             return None
         below = bisect.bisect_left(self.ordered, value)

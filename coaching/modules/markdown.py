@@ -26,8 +26,3 @@ def render_markdown(text: str) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
-
-
-def plain_text(text: str) -> str:
-    """Untrusted text for an HTML page with no markup at all (LLM titles, reasons, steps)."""
-    return nh3.clean(text or "", tags=set())

@@ -68,8 +68,9 @@ def test_noise_and_significance():
 
 def test_percentile_rank_and_quantiles():
     population = [10, 20, 30, 40]
-    assert maths.percentile_rank(30, population) == 62.5  # 2 below, 1 equal: (2 + .5) / 4
-    assert maths.percentile_rank(5, population) == 0
+    assert maths.Benchmark(population).rank(30) == 62.5  # 2 below, 1 equal: (2 + .5) / 4
+    assert maths.Benchmark(population).rank(5) == 0
+    assert maths.Benchmark([]).rank(5) is None
     assert maths.quantile(population, 0.5) == 25
     assert maths.quantile(population, 0.75) == 32.5
     assert maths.quantile([7], 0.75) == 7

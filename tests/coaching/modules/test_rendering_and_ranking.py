@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from coaching.modules.markdown import plain_text, render_markdown
+from coaching.modules.markdown import render_markdown
 from coaching.modules.recommend import Candidate, rank_modules
 from coaching.text import tokens
 
@@ -59,11 +59,6 @@ def test_markdown_keeps_what_modules_use():
     assert "<blockquote>" in html and "<table>" in html
     assert 'href="https://example.com/guide"' in html
     assert 'rel="noopener noreferrer nofollow"' in html
-
-
-def test_plain_text_escapes_everything():
-    assert plain_text('<b>Bold</b> & <script>x</script>"') == 'Bold &amp; "'
-    assert "<" not in plain_text("<img src=x onerror=alert(1)>")
 
 
 # --- recommendation ----------------------------------------------------------------------------
