@@ -1,12 +1,15 @@
-"""The LLM port: `get_coach()` gives the configured coach, `PLAYBOOK` the offline one."""
+"""The LLM port: `get_coach()` gives the configured coach, `PLAYBOOK` the offline one, and
+`retries()` the configured transient-retry budget for `policy`. This module is the package's only
+reader of Django settings; nothing in it touches models or the ORM."""
 
 from django.conf import settings
 
 from .base import Coach
 from .openai_adapter import OpenAICoach
-from .playbook import PlaybookCoach
+from .playbook import PLAYBOOK
+from .policy import Retries
 
-PLAYBOOK = PlaybookCoach()
+__all__ = ["PLAYBOOK", "Coach", "get_coach", "provider_name", "retries"]
 
 
 def provider_name() -> str:
@@ -31,3 +34,11 @@ def get_coach() -> Coach:
             max_completion_tokens=settings.COACH_MAX_COMPLETION_TOKENS,
         )
     raise ValueError(f"COACH_LLM_PROVIDER must be 'playbook' or 'openai', not {provider!r}")
+
+
+def retries() -> Retries:
+    """COACH_LLM_ATTEMPTS tries on transient failures, COACH_LLM_BACKOFF_SECONDS doubling."""
+    return Retries(
+        attempts=max(1, settings.COACH_LLM_ATTEMPTS),
+        backoff_seconds=settings.COACH_LLM_BACKOFF_SECONDS,
+    )

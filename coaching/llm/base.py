@@ -1,16 +1,21 @@
 """The port between coaching and any coach, LLM or not.
 
 A coach turns a `PlanRequest` (plain data: no ORM objects, no personal data beyond the manager's
-first name) into a `PlanOut`. Every model call is reported as a `CallRecord` in the `calls` list the
-caller passes in, so the service can log it even when the call raised.
+first name) into a `Reply` holding a `PlanOut`. Every model call is reported as a `CallRecord` in
+the `calls` list the caller passes in, so the service can log it even when the call raised. What to
+do when a coach fails (retry, repair, fall back) is decided in one place: `policy`.
 """
 
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
 
 from .schemas import ModuleDraftOut, PlanOut
+
+Out = TypeVar("Out", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -129,15 +134,25 @@ class Repair:
     problems: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Reply(Generic[Out]):
+    """A coach's answer, with the playbook practice it chose for each category
+    ({category: practice key}; empty for a coach that uses none)."""
+
+    out: Out
+    practices: dict[str, str] = field(default_factory=dict)
+
+
 class Coach(Protocol):
     name: str
     model: str
     prompt_version: str
+    offline: bool  # no network and deterministic: run inline, nothing to retry or repair
 
     def weekly_plan(
         self, request: PlanRequest, *, calls: list[CallRecord], repair: Repair | None = None
-    ) -> PlanOut: ...
+    ) -> Reply[PlanOut]: ...
 
     def draft_module(
-        self, request: ModuleDraftRequest, *, calls: list[CallRecord]
-    ) -> ModuleDraftOut: ...
+        self, request: ModuleDraftRequest, *, calls: list[CallRecord], repair: Repair | None = None
+    ) -> Reply[ModuleDraftOut]: ...

@@ -1,21 +1,10 @@
 """Nothing an LLM writes is stored before it is checked against the data it was given.
 
-`coach_plan` asks the configured coach, checks the answer, gives it one repair attempt, and
-otherwise lets the playbook coach stand in, saying why. Transient failures (429, 5xx, timeouts)
-are raised to the caller, which owns retries and backoff.
+`check` lists every reason a weekly plan may not be stored; `policy.coach_plan` runs it on each
+answer, sends the problems back on the one repair attempt and otherwise falls back to the playbook.
 """
 
-from dataclasses import dataclass
-
-from .base import (
-    NUMBER,
-    CallRecord,
-    Coach,
-    InvalidAnswer,
-    PermanentLLMError,
-    PlanRequest,
-    Repair,
-)
+from .base import NUMBER, PlanRequest
 from .schemas import PlanOut
 
 MAX_TITLE = 90
@@ -76,44 +65,3 @@ def check(plan: PlanOut, request: PlanRequest) -> list[str]:
         if invented:
             problems.append(f"{where}: numbers not in the data: {', '.join(invented)}")
     return problems
-
-
-@dataclass
-class CoachedPlan:
-    plan: PlanOut
-    coach: Coach
-    fallback_reason: str = ""
-
-
-def coach_plan(
-    request: PlanRequest, coach: Coach, fallback: Coach, calls: list[CallRecord]
-) -> CoachedPlan:
-    """A grounded plan from `coach`, or from `fallback` with the reason. May raise
-    TransientLLMError for the caller to retry."""
-    if coach is fallback:
-        return CoachedPlan(fallback.weekly_plan(request, calls=calls), fallback)
-    repair = None
-    for attempt in ("first answer", "repair attempt"):
-        try:
-            plan = coach.weekly_plan(request, calls=calls, repair=repair)
-        except InvalidAnswer as exc:
-            repair = Repair(exc.raw, [str(exc)])
-            continue
-        except PermanentLLMError as exc:
-            return _fall_back(request, fallback, calls, f"LLM error: {exc}")
-        problems = check(plan, request)
-        if not problems:
-            return CoachedPlan(plan, coach)
-        calls[-1].outcome = "invalid"
-        calls[-1].error = f"ungrounded {attempt}: " + "; ".join(problems)
-        repair = Repair(plan.model_dump_json(), problems)
-    return _fall_back(
-        request,
-        fallback,
-        calls,
-        "LLM answer unusable after one repair: " + "; ".join(repair.problems),
-    )
-
-
-def _fall_back(request, fallback: Coach, calls, reason: str) -> CoachedPlan:
-    return CoachedPlan(fallback.weekly_plan(request, calls=calls), fallback, reason[:2000])

@@ -17,6 +17,7 @@ from .base import (
     PermanentLLMError,
     PlanRequest,
     Repair,
+    Reply,
     TransientLLMError,
 )
 from .schemas import ModuleDraftOut, PlanOut
@@ -37,6 +38,7 @@ def fenced_plan_data(request: PlanRequest) -> str:
 
 class OpenAICoach:
     name = "openai"
+    offline = False
 
     def __init__(
         self,
@@ -65,29 +67,19 @@ class OpenAICoach:
 
     def weekly_plan(
         self, request: PlanRequest, *, calls: list[CallRecord], repair: Repair | None = None
-    ) -> PlanOut:
+    ) -> Reply[PlanOut]:
         messages = [
             # The stable instructions come first so providers can cache the prefix.
             {"role": "system", "content": prompts.load(prompts.WEEKLY_PLAN)},
             {"role": "user", "content": fenced_plan_data(request)},
         ]
-        if repair is not None:
-            messages += [
-                {"role": "assistant", "content": repair.previous_answer or "(no usable answer)"},
-                {
-                    "role": "user",
-                    "content": "That answer cannot be used: "
-                    + "; ".join(repair.problems)
-                    + ". Answer again with corrected JSON only.",
-                },
-            ]
-        return self._complete(
-            messages, PlanOut, "weekly_plan", prompts.WEEKLY_PLAN, calls, len(calls) + 1
+        return Reply(
+            self._complete(messages, PlanOut, "weekly_plan", prompts.WEEKLY_PLAN, calls, repair)
         )
 
     def draft_module(
-        self, request: ModuleDraftRequest, *, calls: list[CallRecord]
-    ) -> ModuleDraftOut:
+        self, request: ModuleDraftRequest, *, calls: list[CallRecord], repair: Repair | None = None
+    ) -> Reply[ModuleDraftOut]:
         objective = request.objective.replace("</trainer_objective>", "")
         data = {
             "category": request.category,
@@ -99,8 +91,10 @@ class OpenAICoach:
             {"role": "system", "content": prompts.load(prompts.MODULE_DRAFT)},
             {"role": "user", "content": "DATA (JSON):\n" + json.dumps(data, indent=1)},
         ]
-        return self._complete(
-            messages, ModuleDraftOut, "module_draft", prompts.MODULE_DRAFT, calls, 1
+        return Reply(
+            self._complete(
+                messages, ModuleDraftOut, "module_draft", prompts.MODULE_DRAFT, calls, repair
+            )
         )
 
     def _complete(
@@ -110,9 +104,18 @@ class OpenAICoach:
         name: str,
         prompt_version: str,
         calls: list[CallRecord],
-        attempt: int,
+        repair: Repair | None,
     ) -> Model:
-        record = CallRecord(self.name, self.model, prompt_version, attempt=attempt)
+        if repair is not None:
+            # The rejected answer goes back with what was wrong with it, in the repair prompt.
+            problems = "; ".join(repair.problems)
+            messages = [
+                *messages,
+                {"role": "assistant", "content": repair.previous_answer or "(no usable answer)"},
+                {"role": "user", "content": prompts.render(prompts.REPAIR, problems=problems)},
+            ]
+            prompt_version = f"{prompt_version}+{prompts.REPAIR}"
+        record = CallRecord(self.name, self.model, prompt_version, attempt=len(calls) + 1)
         calls.append(record)
         started = time.perf_counter()
         try:

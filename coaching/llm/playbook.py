@@ -2,7 +2,8 @@
 
 It is the embedded default and the stand-in whenever the LLM fails. Practices are chosen to fit
 the situation (declining, low, goal, steady), rotated week to week and never repeated from the
-manager's recent plans while another fitting practice is left.
+manager's recent plans while another fitting practice is left. Its plan replies say which practice
+each tip uses.
 """
 
 import hashlib
@@ -13,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from ..text import tokens
-from .base import CallRecord, ModuleDraftRequest, ModuleRef, PlanRequest, Repair
+from .base import CallRecord, ModuleDraftRequest, ModuleRef, PlanRequest, Repair, Reply
 from .schemas import ModuleDraftOut, PlanOut, QuizQuestionOut, SectionOut, TipOut
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
@@ -70,15 +71,20 @@ def _module_for(practice: Practice, modules: list[ModuleRef]) -> ModuleRef | Non
 
 
 class PlaybookCoach:
+    """Needs no network and answers the same request the same way: nothing to retry or repair."""
+
     name = "playbook"
     model = "playbook"
     prompt_version = "playbook.v1"
+    offline = True
 
     def weekly_plan(
         self, request: PlanRequest, *, calls: list[CallRecord], repair: Repair | None = None
-    ) -> PlanOut:
+    ) -> Reply[PlanOut]:
+        """One tip per focus category, with the practice each one uses so the next weeks can
+        avoid it."""
         calls.append(CallRecord(self.name, self.model, self.prompt_version, attempt=len(calls) + 1))
-        tips = []
+        tips, practices = [], {}
         for item in request.focus:
             practice = choose_practice(
                 item.category,
@@ -87,6 +93,7 @@ class PlaybookCoach:
                 store=request.store_code,
                 recent=request.recent_practices,
             )
+            practices[item.category] = practice.key
             module = _module_for(
                 practice, [m for m in request.modules if m.category == item.category]
             )
@@ -99,25 +106,12 @@ class PlaybookCoach:
                     module_slug=module.slug if module else None,
                 )
             )
-        return PlanOut(tips=tips)
-
-    def practice_keys(self, request: PlanRequest) -> dict[str, str]:
-        """Which practice each focus category got, so the next weeks can avoid it."""
-        return {
-            item.category: choose_practice(
-                item.category,
-                item.situation,
-                week=request.week,
-                store=request.store_code,
-                recent=request.recent_practices,
-            ).key
-            for item in request.focus
-        }
+        return Reply(PlanOut(tips=tips), practices)
 
     def draft_module(
-        self, request: ModuleDraftRequest, *, calls: list[CallRecord]
-    ) -> ModuleDraftOut:
-        calls.append(CallRecord(self.name, self.model, "playbook.v1"))
+        self, request: ModuleDraftRequest, *, calls: list[CallRecord], repair: Repair | None = None
+    ) -> Reply[ModuleDraftOut]:
+        calls.append(CallRecord(self.name, self.model, self.prompt_version, attempt=len(calls) + 1))
         practices = playbook(request.category)[:4]
         sections = [
             SectionOut(
@@ -146,7 +140,7 @@ class PlaybookCoach:
                     explanation="Each practice comes with the signal that shows it is working.",
                 )
             )
-        return ModuleDraftOut(
+        draft = ModuleDraftOut(
             title=f"{request.category_name}: {practices[0].title}"[:80],
             summary=f"Practical steps for {request.category_name.lower()}: {request.objective}"[
                 :240
@@ -155,3 +149,7 @@ class PlaybookCoach:
             practice_steps=[p.steps[0] for p in practices],
             quiz=quiz,
         )
+        return Reply(draft)
+
+
+PLAYBOOK = PlaybookCoach()

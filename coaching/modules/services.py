@@ -6,8 +6,6 @@ A published module is read through its latest `ModuleVersion`, so editing it pub
 version and every completion keeps the one it was made on.
 """
 
-import logging
-
 import pydantic
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -16,13 +14,13 @@ from django.utils.text import slugify
 from scoring.access import stores_visible_to
 from scoring.models import Category, Store
 
+from .. import llm
 from ..call_log import log_calls
-from ..llm import PLAYBOOK, get_coach
-from ..llm.base import CallRecord, LLMError, ModuleDraftRequest
+from ..llm import policy
+from ..llm.base import ModuleDraftRequest
 from ..llm.schemas import ModuleDraftOut, QuizQuestionOut
-from ..models import LLMCall, ModuleCompletion, ModuleVersion, TrainingModule
+from ..models import ModuleCompletion, ModuleVersion, TrainingModule
 
-log = logging.getLogger(__name__)
 QUESTIONS = (3, 5)
 CHOICES = 4
 EDITABLE = (
@@ -211,19 +209,12 @@ def draft_with_ai(
     if not 5 <= minutes <= 60:
         raise ValidationError("a module takes 5 to 60 minutes")
     request = ModuleDraftRequest(category.code, category.name, objective, minutes)
-    calls: list[CallRecord] = []
-    coach, reason = get_coach(), ""
-    try:
-        draft = coach.draft_module(request, calls=calls)
-        quiz = validate_quiz([q.model_dump() for q in draft.quiz])
-    except (LLMError, ValidationError) as exc:
-        if calls and calls[-1].outcome == "ok":  # a readable answer with an unusable quiz
-            calls[-1].outcome, calls[-1].error = LLMCall.Outcome.INVALID, str(exc)[:2000]
-        reason = f"{coach.name} draft unusable: {exc}" if coach is not PLAYBOOK else str(exc)
-        log.warning("module draft fell back to the playbook: %s", reason)
-        coach = PLAYBOOK
-        draft = PLAYBOOK.draft_module(request, calls=calls)
-        quiz = validate_quiz([q.model_dump() for q in draft.quiz])
+    coach, calls = llm.get_coach(), []
+    # Retries, the one repair and the playbook fallback: all in the LLM policy.
+    answer = policy.draft_module(request, coach, calls, check=quiz_problems, retries=llm.retries())
+    draft = answer.out
+    quiz = validate_quiz([q.model_dump() for q in draft.quiz])  # a broken playbook raises here
+    reason = f"{coach.name} draft unusable: {answer.fallback_reason}" if answer.fell_back else ""
     with transaction.atomic():
         module = create_module(
             user,
@@ -237,6 +228,15 @@ def draft_with_ai(
         )
         log_calls(calls, purpose="module_draft", module=module)
     return module, reason
+
+
+def quiz_problems(draft: ModuleDraftOut) -> list[str]:
+    """What `validate_quiz` finds wrong with a draft's quiz, as the LLM policy's check."""
+    try:
+        validate_quiz([q.model_dump() for q in draft.quiz])
+    except ValidationError as exc:
+        return exc.messages
+    return []
 
 
 def draft_body(draft: ModuleDraftOut) -> str:

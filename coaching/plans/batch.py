@@ -23,7 +23,7 @@ from django.db import connections
 from scoring.models import Store
 from scoring.weeks import week_label
 
-from ..llm import PLAYBOOK, get_coach
+from ..llm import get_coach
 from ..llm.base import FocusItem, GoalText, ModuleRef, PlanRequest
 from ..models import WeeklyPlan
 from ..modules.recommend import rank_modules
@@ -105,7 +105,7 @@ def generate_plans(
             connections.close_all()  # this worker thread's own connections only
 
     workers = max(1, min(settings.COACH_LLM_CONCURRENCY, len(jobs)))
-    if workers == 1 or coach is PLAYBOOK:
+    if workers == 1 or coach.offline:  # no network to wait on: threads would only add overhead
         outcomes = [run(job) for job in jobs]
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coach") as pool:

@@ -3,17 +3,17 @@ and the moment a plan was first read. The batch that calls `save_plan` is in `ba
 
 import datetime as dt
 import logging
-import time
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from .. import llm
 from ..call_log import log_calls
-from ..llm import PLAYBOOK
-from ..llm.base import CallRecord, PlanRequest, TransientLLMError
-from ..llm.grounding import CoachedPlan, coach_plan
+from ..llm import policy
+from ..llm.base import CallRecord, PlanRequest
+from ..llm.policy import Answer
+from ..llm.schemas import PlanOut
 from ..models import CoachingTip, WeeklyPlan
 from .focus import Focus
 from .week_context import WeekContext
@@ -54,23 +54,6 @@ def touch_read(plan: WeeklyPlan) -> None:
         WeeklyPlan.objects.filter(id=plan.id, read_at__isnull=True).update(read_at=timezone.now())
 
 
-def _coach_with_retries(request: PlanRequest, coach, calls: list[CallRecord]) -> CoachedPlan:
-    """Transient failures are retried with backoff (Retry-After honoured), then the playbook."""
-    attempts = max(1, settings.COACH_LLM_ATTEMPTS)
-    for attempt in range(1, attempts + 1):
-        try:
-            return coach_plan(request, coach, PLAYBOOK, calls)
-        except TransientLLMError as exc:
-            if attempt == attempts:
-                reason = f"LLM unavailable after {attempts} attempts: {exc}"
-                return CoachedPlan(PLAYBOOK.weekly_plan(request, calls=calls), PLAYBOOK, reason)
-            delay = exc.retry_after
-            if delay is None:
-                delay = settings.COACH_LLM_BACKOFF_SECONDS * 2 ** (attempt - 1)
-            time.sleep(min(delay, 60.0))
-    raise AssertionError("unreachable")
-
-
 def save_plan(
     manager_id: int,
     store_id: int,
@@ -84,12 +67,12 @@ def save_plan(
 ) -> str:
     """Coach one plan and store it; returns created | updated | reused | fallback | failed."""
     calls: list[CallRecord] = []
-    try:
-        coached = _coach_with_retries(request, coach, calls)
+    try:  # retries, the one repair and the playbook fallback: all in the LLM policy
+        answer = policy.coach_plan(request, coach, calls, retries=llm.retries())
         error = ""
     except Exception as exc:  # the playbook itself failed: record it, never lose the plan row
         log.exception("coaching failed for manager %s store %s", manager_id, store_id)
-        coached, error = None, f"{type(exc).__name__}: {exc}"
+        answer, error = None, f"{type(exc).__name__}: {exc}"
 
     with transaction.atomic():
         # Locks an existing row; get_or_create survives a concurrent delivery creating it first
@@ -113,35 +96,35 @@ def save_plan(
             {"category": f.trend.category.code, "priority": f.priority, "reason": f.reason}
             for f in chosen
         ]
-        if coached is None:
+        if answer is None:
             plan.status, plan.fallback_reason = WeeklyPlan.Status.FAILED, error
             plan.provider = plan.model = plan.prompt_version = ""
         else:
-            used = coached.coach
+            used = answer.coach
             plan.status = (
-                WeeklyPlan.Status.FALLBACK if coached.fallback_reason else WeeklyPlan.Status.READY
+                WeeklyPlan.Status.FALLBACK if answer.fell_back else WeeklyPlan.Status.READY
             )
-            plan.fallback_reason = coached.fallback_reason
+            plan.fallback_reason = answer.fallback_reason
             plan.provider, plan.model, plan.prompt_version = (
                 used.name,
                 used.model,
                 used.prompt_version,
             )
-            _save_tips(plan, coached, request, context)
+            _save_tips(plan, answer, context)
         plan.emailed_at = None
         plan.save()
         log_calls(calls, plan=plan)
     if plan.status == WeeklyPlan.Status.FAILED:
         return "failed"
-    if plan.status == WeeklyPlan.Status.FALLBACK and coach is not PLAYBOOK:
+    if plan.status == WeeklyPlan.Status.FALLBACK:  # only ever set when the answer fell back
         return "fallback"
     return "created" if created else "updated"
 
 
-def _save_tips(plan: WeeklyPlan, coached: CoachedPlan, request, context: WeekContext) -> None:
+def _save_tips(plan: WeeklyPlan, answer: Answer[PlanOut], context: WeekContext) -> None:
+    """The answer's tips, each with the playbook practice it uses (none for an LLM's tip)."""
     categories = {t.category.code: t.category for t in context.trends[plan.store_id]}
     modules = {m.slug: m for m in context.modules}
-    practices = PLAYBOOK.practice_keys(request) if coached.coach is PLAYBOOK else {}
     CoachingTip.objects.bulk_create(
         [
             CoachingTip(
@@ -152,8 +135,8 @@ def _save_tips(plan: WeeklyPlan, coached: CoachedPlan, request, context: WeekCon
                 why=tip.why.strip(),
                 steps=[step.strip() for step in tip.steps],
                 module=modules.get(tip.module_slug or ""),
-                practice_key=practices.get(tip.category, ""),
+                practice_key=answer.practices.get(tip.category, ""),
             )
-            for order, tip in enumerate(coached.plan.tips, start=1)
+            for order, tip in enumerate(answer.out.tips, start=1)
         ]
     )

@@ -11,7 +11,7 @@ from coaching.llm.playbook import playbook
 from coaching.models import LLMCall, ModuleCompletion, ModuleVersion, TrainingModule
 from coaching.modules import services as authoring
 from coaching.modules.access import completions_visible_to, modules_readable_by
-from coaching.modules.selectors import completions_by_store_and_category, readable_version
+from coaching.modules.selectors import readable_version
 from scoring.models import Category, Role
 from tests.factories import RegionFactory, StoreFactory, user_with_role
 from tests.fakes.openai_server import FakeOpenAIServer, error, malformed, ok, slow
@@ -193,12 +193,6 @@ def test_leads_see_completions_of_their_region_by_store_and_category(people):
     assert stores == {people["store"], people["neighbour_store"]}
     assert [c.manager for c in completions_visible_to(people["manager"])] == [people["manager"]]
     assert not completions_visible_to(trainer).exists()
-    rows = completions_by_store_and_category(people["lead"])
-    assert [(r["store__code"], r["module__category__code"], r["completions"]) for r in rows] == [
-        (code, "customer_advocacy", 1)
-        for code in sorted([people["store"].code, people["neighbour_store"].code])
-    ]
-    assert rows[0]["average_score"] == 67
 
 
 @pytest.mark.parametrize(
@@ -244,7 +238,7 @@ def test_demo_library_has_two_published_modules_per_category_and_reloads_without
 
 
 def good_draft(body: dict) -> dict:
-    data = json.loads(body["messages"][-1]["content"].split("DATA (JSON):\n", 1)[1])
+    data = json.loads(body["messages"][1]["content"].split("DATA (JSON):\n", 1)[1])
     assert data["objective"].startswith("<trainer_objective>")
     return {
         "title": "Winning back detractors within a day",
@@ -268,6 +262,8 @@ def llm(settings):
         settings.OPENAI_MODEL = "fake-model"
         settings.OPENAI_TIMEOUT = 0.5
         settings.OPENAI_MAX_RETRIES = 0
+        settings.COACH_LLM_ATTEMPTS = 2
+        settings.COACH_LLM_BACKOFF_SECONDS = 0.01
         yield server
 
 
@@ -317,7 +313,7 @@ def test_ai_draft_from_the_llm_is_saved_as_a_draft_for_the_trainer(people, llm):
     ids=["malformed", "off-schema", "bad-quiz", "500", "timeout"],
 )
 def test_a_failed_ai_draft_falls_back_to_the_playbook_draft(people, llm, answer, outcome):
-    llm.enqueue(answer)
+    llm.default = answer  # every attempt: retried (transient) or repaired once (invalid)
 
     module, fallback = draft(people, objective="Win back detractors")
 
@@ -328,7 +324,9 @@ def test_a_failed_ai_draft_falls_back_to_the_playbook_draft(people, llm, answer,
     assert all(f"## {p.title}" in module.body for p in practices[:3])
     assert len(authoring.validate_quiz(module.quiz)) == 3
     calls = list(LLMCall.objects.filter(module=module).order_by("id"))
-    assert [(c.provider, c.outcome) for c in calls] == [("openai", outcome), ("playbook", "ok")]
+    assert [(c.provider, c.outcome) for c in calls] == [("openai", outcome)] * 2 + [
+        ("playbook", "ok")
+    ]
     assert all(c.purpose == "module_draft" for c in calls)
     assert calls[0].error
 

@@ -90,7 +90,7 @@ def test_playbook_plans_pass_the_same_grounding_as_llm_answers(chain):
 
     for manager, store in zip(managers, stores, strict=True):
         request, _ = batch.build_request(context, manager.id, store.id, "Sam", store.code)
-        assert check(PLAYBOOK.weekly_plan(request, calls=[]), request) == []
+        assert check(PLAYBOOK.weekly_plan(request, calls=[]).out, request) == []
 
 
 def test_rerunning_the_week_reuses_plans_and_force_replaces_tips(chain):
@@ -291,7 +291,7 @@ def test_a_store_without_scores_gets_no_plan_and_is_reported(chain):
 
 
 def test_the_largest_drop_in_the_region_is_judged_against_its_own_region_only():
-    from tests.coaching.llm.test_openai_coach import DECLINING, seed, seed_coached_store
+    from tests.coaching.llm.helpers import DECLINING, seed, seed_coached_store
 
     home, away = RegionFactory(), RegionFactory()
     store, neighbour = StoreFactory(region=home), StoreFactory(region=home)
