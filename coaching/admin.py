@@ -46,11 +46,28 @@ class TrainingModuleAdmin(admin.ModelAdmin):
     """Saves and status changes go through `authoring`, so the admin versions modules as the
     studio does: editing a published module publishes a new version."""
 
-    list_display = ["title", "category", "status", "version", "level", "ai_draft", "updated_at"]
-    list_filter = ["status", "category", "level", "ai_draft"]
+    list_display = [
+        "title",
+        "category",
+        "status",
+        "version",
+        "level",
+        "ai_draft",
+        "template_draft",
+        "updated_at",
+    ]
+    list_filter = ["status", "category", "level", "ai_draft", "template_draft"]
     list_select_related = ["category"]
     search_fields = ["title", "summary"]
-    readonly_fields = ["slug", "status", "version", "author", "ai_draft", "created_at"]
+    readonly_fields = [
+        "slug",
+        "status",
+        "version",
+        "author",
+        "ai_draft",
+        "template_draft",
+        "created_at",
+    ]
     actions = ["submit", "publish", "archive"]
     form = TrainingModuleForm
 
@@ -144,12 +161,26 @@ class LLMCallInline(admin.TabularInline):
 
 @admin.register(WeeklyPlan)
 class WeeklyPlanAdmin(admin.ModelAdmin):
-    list_display = ["store", "manager", "week", "status", "provider", "created_at", "read_at"]
+    list_display = [
+        "store",
+        "manager",
+        "week",
+        "status",
+        "provider",
+        "why",
+        "created_at",
+        "read_at",
+    ]
     list_filter = ["status", "provider", "week", "store__region"]
     list_select_related = ["store", "manager"]
     search_fields = ["store__code", "manager__username"]
     readonly_fields = ["fingerprint", "focus", "fallback_reason", "created_at", "updated_at"]
     inlines = [TipInline, LLMCallInline]
+
+    @admin.display(description="why it fell back or failed")
+    def why(self, plan: WeeklyPlan) -> str:
+        reason = plan.fallback_reason
+        return reason if len(reason) <= 120 else f"{reason[:119]}…"
 
 
 @admin.register(LLMCall)

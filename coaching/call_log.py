@@ -7,12 +7,25 @@ from django.conf import settings
 from .llm.base import CallRecord
 from .models import LLMCall
 
+PER_TOKEN = Decimal(1_000_000)
+
+
+def cost_of(call: CallRecord) -> Decimal:
+    """USD for the call's tokens at its model's price (COACH_PRICES), else the default price
+    (COACH_PRICE_*_PER_MTOK, 0 unless set: a local server costs nothing per token)."""
+    default = (settings.COACH_PRICE_INPUT_PER_MTOK, settings.COACH_PRICE_OUTPUT_PER_MTOK)
+    if call.provider == "playbook":
+        return Decimal(0)
+    price_in, price_out = settings.COACH_PRICES.get(call.model, default)
+    cost = (
+        call.tokens_in * Decimal(str(price_in)) + call.tokens_out * Decimal(str(price_out))
+    ) / PER_TOKEN
+    return cost.quantize(Decimal("0.000001"))
+
 
 def log_calls(
     calls: list[CallRecord], *, plan=None, module=None, purpose: str = "weekly_plan"
 ) -> None:
-    price_in = Decimal(str(settings.COACH_PRICE_INPUT_PER_MTOK)) / 1_000_000
-    price_out = Decimal(str(settings.COACH_PRICE_OUTPUT_PER_MTOK)) / 1_000_000
     LLMCall.objects.bulk_create(
         [
             LLMCall(
@@ -26,9 +39,7 @@ def log_calls(
                 tokens_in=c.tokens_in,
                 tokens_out=c.tokens_out,
                 latency_ms=c.latency_ms,
-                cost_usd=(c.tokens_in * price_in + c.tokens_out * price_out).quantize(
-                    Decimal("0.000001")
-                ),
+                cost_usd=cost_of(c),
                 outcome=c.outcome,
                 error=c.error,
             )

@@ -66,7 +66,10 @@ class TrainingModule(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="modules"
     )
-    ai_draft = models.BooleanField(default=False, help_text="Began as an AI draft")
+    ai_draft = models.BooleanField(default=False, help_text="Began as a draft the AI wrote")
+    template_draft = models.BooleanField(
+        default=False, help_text="Began as a draft from the built-in template (no AI answered)"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -152,6 +155,9 @@ class WeeklyPlan(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # A run reserves a plan before it asks the LLM, so two runs never pay for one plan twice.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [

@@ -5,6 +5,7 @@ and reused when their inputs have not changed, so a redelivered task writes noth
 """
 
 import datetime as dt
+import logging
 import zoneinfo
 
 from celery import shared_task
@@ -17,6 +18,8 @@ from scoring.weeks import week_start
 from .plans import batch
 from .plans.access import coached_pairs
 from .tracking.services import send_lead_summaries as send_summaries
+
+log = logging.getLogger(__name__)
 
 
 def stores_due(now: dt.datetime) -> dict[dt.date, list[int]]:
@@ -52,11 +55,17 @@ def enqueue_week(week: dt.date, pairs: list[tuple[int, int]], *, force: bool = F
     return len(chunks)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def generate_plans(pairs: list[list[int]], week: str, force: bool = False) -> dict[str, int]:
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def generate_plans(self, pairs: list[list[int]], week: str, force: bool = False) -> dict[str, int]:
+    # The task id names the claims: a redelivered task takes back the plans it reserved.
     result = batch.generate_plans(
-        [(m, s) for m, s in pairs], dt.date.fromisoformat(week), force=force
+        [(m, s) for m, s in pairs],
+        dt.date.fromisoformat(week),
+        force=force,
+        claim_token=self.request.id,
     )
+    for line in result.problem_lines():
+        log.warning("%s", line)
     return dict(result.counts)
 
 

@@ -57,10 +57,19 @@ class ModuleSerializer(serializers.ModelSerializer):
             "version",
             "author",
             "ai_draft",
+            "template_draft",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["slug", "status", "version", "ai_draft", "created_at", "updated_at"]
+        read_only_fields = [
+            "slug",
+            "status",
+            "version",
+            "ai_draft",
+            "template_draft",
+            "created_at",
+            "updated_at",
+        ]
 
     def get_body_html(self, module) -> str:
         return render_markdown(module.body)

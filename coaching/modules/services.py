@@ -83,7 +83,7 @@ def _clean(module: TrainingModule) -> None:
 @transaction.atomic
 def create_module(user, *, title: str, category: Category, **fields) -> TrainingModule:
     require(user, "add_trainingmodule")
-    unknown = set(fields) - set(EDITABLE) - {"ai_draft"}
+    unknown = set(fields) - set(EDITABLE) - {"ai_draft", "template_draft"}
     if unknown:
         raise ValidationError(f"unknown fields: {', '.join(sorted(unknown))}")
     module = TrainingModule(title=title, category=category, author=user, **fields)
@@ -200,8 +200,9 @@ def publish_snapshot(module: TrainingModule) -> None:
 def draft_with_ai(
     user, *, category: Category, objective: str, minutes: int = 15
 ) -> tuple[TrainingModule, str]:
-    """A draft module from the LLM (the playbook when it fails or answers badly), saved for the
-    trainer to edit; returns it with the fallback reason ('' when the LLM's draft was used)."""
+    """A draft module from the LLM (the playbook's template when none is configured, or it fails
+    or answers badly), saved for the trainer to edit. Returns it with a note for the trainer ('' when
+    the AI wrote it); the technical reason goes to the log and the LLM call log, never to them."""
     require(user, "add_trainingmodule")
     objective = objective.strip()
     if not objective or len(objective) > 500:
@@ -214,7 +215,6 @@ def draft_with_ai(
     answer = policy.draft_module(request, coach, calls, check=quiz_problems, retries=llm.retries())
     draft = answer.out
     quiz = validate_quiz([q.model_dump() for q in draft.quiz])  # a broken playbook raises here
-    reason = f"{coach.name} draft unusable: {answer.fallback_reason}" if answer.fell_back else ""
     with transaction.atomic():
         module = create_module(
             user,
@@ -224,10 +224,27 @@ def draft_with_ai(
             body=draft_body(draft),
             minutes=minutes,
             quiz=quiz,
-            ai_draft=True,
+            ai_draft=not answer.coach.offline,
+            template_draft=answer.coach.offline,
         )
         log_calls(calls, purpose="module_draft", module=module)
-    return module, reason
+    return module, draft_note(answer)
+
+
+def draft_note(answer) -> str:
+    """Why a draft came from the template, in words a trainer can act on; '' for an AI draft."""
+    if not answer.coach.offline:
+        return ""
+    reason = answer.fallback_reason
+    if not reason:
+        cause = "No AI service is set up"
+    elif reason.startswith("LLM unavailable"):
+        cause = "The AI service did not answer"
+    elif reason.startswith("LLM error"):
+        cause = "The AI service turned the request down"
+    else:
+        cause = "The AI's answer could not be used"
+    return f"{cause}, so this draft comes from the built-in template: read and edit it before publishing."
 
 
 def quiz_problems(draft: ModuleDraftOut) -> list[str]:

@@ -171,7 +171,7 @@ def module_draft(request):
             form.add_error(None, exc)
         else:
             if reason:
-                messages.warning(request, f"The offline playbook wrote this draft ({reason}).")
+                messages.warning(request, reason)
             else:
                 messages.success(
                     request, "Draft written by the AI: read and edit before publishing."

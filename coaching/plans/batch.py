@@ -11,6 +11,7 @@ twice.
 import datetime as dt
 import hashlib
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +31,7 @@ from ..modules.recommend import rank_modules
 from . import focus as focus_rules
 from .access import coached_pairs
 from .digests import send_digests
-from .services import save_plan
+from .services import claim_plans, save_plan
 from .week_context import WeekContext, load_week_context
 
 log = logging.getLogger(__name__)
@@ -39,18 +40,31 @@ MODULES_PER_CATEGORY = 3
 
 @dataclass
 class BatchResult:
-    # created, updated, reused, fallback, failed, no_data (a store with no scores yet: no plan)
+    # created, updated, reused, fallback, failed, claimed (another run is coaching it), no_data
+    # (a store with no scores yet: no plan)
     counts: Counter = field(default_factory=Counter)
     emailed: int = 0
+    # (store code, manager's username, outcome, reason) of every plan that fell back, failed or was left
+    # to another run: what an operator needs to see, not only how many.
+    problems: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         c = self.counts
         return (
             f"{c['created']} created, {c['updated']} updated, {c['reused']} reused, "
             f"{c['fallback']} fell back to the playbook, {c['failed']} failed."
+            + (f" {c['claimed']} left to another run." if c["claimed"] else "")
             + (f" {c['no_data']} skipped: no scores yet." if c["no_data"] else "")
             + f" {self.emailed} digests emailed."
         )
+
+    def problem_lines(self) -> list[str]:
+        """One line per plan that fell back, failed or was left to another run, with why."""
+        said = {"fallback": "fell back to the playbook", "failed": "failed", "claimed": "skipped"}
+        return [
+            f"{store} ({manager}): {said.get(outcome, outcome)}: {reason}"
+            for store, manager, outcome, reason in self.problems
+        ]
 
 
 def generate_week(
@@ -60,9 +74,16 @@ def generate_week(
 
 
 def generate_plans(
-    pairs: Sequence[tuple[int, int]], week: dt.date, *, force: bool = False, coach=None
+    pairs: Sequence[tuple[int, int]],
+    week: dt.date,
+    *,
+    force: bool = False,
+    coach=None,
+    claim_token: str | None = None,
 ) -> BatchResult:
-    """Plans for these (manager, store) pairs; LLM calls run concurrently."""
+    """Plans for these (manager, store) pairs; LLM calls run concurrently. `claim_token` names
+    this run in the plans it reserves (a Celery task passes its id, so a redelivery can take its
+    own claims back); by default each call is a run of its own."""
     result = BatchResult()
     if not pairs:
         return result
@@ -70,6 +91,7 @@ def generate_plans(
     coach = coach or get_coach()
     users = get_user_model().objects.filter(id__in={m for m, _ in pairs})
     names = dict(users.values_list("id", "first_name"))
+    usernames = dict(users.values_list("id", "username"))
     codes = dict(Store.objects.filter(id__in={s for _, s in pairs}).values_list("id", "code"))
     jobs = []
     for manager_id, store_id in pairs:
@@ -92,8 +114,17 @@ def generate_plans(
             continue
         jobs.append((manager_id, store_id, request, focus, fingerprint))
 
+    skipped = claim_plans(
+        week,
+        {(m, s): fingerprint for m, s, _, _, fingerprint in jobs},
+        token=claim_token or uuid.uuid4().hex,
+        force=force,
+    )
+
     def run(job):
         manager_id, store_id, request, focus, fingerprint = job
+        if (manager_id, store_id) in skipped:
+            return skipped[(manager_id, store_id)]
         return save_plan(
             manager_id, store_id, week, context, request, focus, fingerprint, coach, force
         )
@@ -110,8 +141,11 @@ def generate_plans(
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coach") as pool:
             outcomes = list(pool.map(run_in_thread, jobs))
-    for outcome in outcomes:
-        result.counts[outcome] += 1
+    for (manager_id, store_id, *_), outcome in zip(jobs, outcomes, strict=True):
+        result.counts[outcome.outcome] += 1
+        if outcome.reason:
+            problem = (codes[store_id], usernames[manager_id], outcome.outcome, outcome.reason)
+            result.problems.append(problem)
     result.emailed = send_digests(week, pairs)
     return result
 

@@ -3,9 +3,12 @@ and the moment a plan was first read. The batch that calls `save_plan` is in `ba
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .. import llm
@@ -54,6 +57,56 @@ def touch_read(plan: WeeklyPlan) -> None:
         WeeklyPlan.objects.filter(id=plan.id, read_at__isnull=True).update(read_at=timezone.now())
 
 
+COACHED = (WeeklyPlan.Status.READY, WeeklyPlan.Status.FALLBACK)
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """What became of one plan: created | updated | reused | fallback | failed | claimed, and why
+    it fell back, failed or was left to another run ('' otherwise)."""
+
+    outcome: str
+    reason: str = ""
+
+
+def claim_plans(
+    week: dt.date, fingerprints: dict[tuple[int, int], str], *, token: str, force: bool
+) -> dict[tuple[int, int], PlanOutcome]:
+    """Reserve these (manager, store) plans for the run holding `token` before anyone pays for an
+    LLM call. Returns the pairs NOT claimed, with why: another run holds them (its claim counts
+    for COACH_CLAIM_SECONDS, then its run is taken for dead), or, unless forced, another run
+    finished them with these very inputs meanwhile. The same token claims again (a redelivered
+    Celery task). Four queries for the whole batch."""
+    WeeklyPlan.objects.bulk_create(
+        [WeeklyPlan(manager_id=m, store_id=s, week=week) for m, s in fingerprints],
+        ignore_conflicts=True,
+    )
+    rows = WeeklyPlan.objects.filter(
+        week=week,
+        manager_id__in={m for m, _ in fingerprints},
+        store_id__in={s for _, s in fingerprints},
+    ).values_list("id", "manager_id", "store_id")
+    ids = {pk: (m, s) for pk, m, s in rows if (m, s) in fingerprints}
+    now = timezone.now()
+    lapsed = now - dt.timedelta(seconds=settings.COACH_CLAIM_SECONDS)
+    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=lapsed) | Q(claim_token=token)
+    WeeklyPlan.objects.filter(free, id__in=ids).update(claimed_at=now, claim_token=token)
+    skipped, mine_done = {}, []
+    held = WeeklyPlan.objects.filter(id__in=ids).values_list(
+        "id", "claim_token", "fingerprint", "status"
+    )
+    for pk, holder, fingerprint, status in held:
+        pair = ids[pk]
+        if holder != token:
+            skipped[pair] = PlanOutcome("claimed", "another run is coaching this plan")
+        elif not force and fingerprint == fingerprints[pair] and status in COACHED:
+            skipped[pair] = PlanOutcome("reused")
+            mine_done.append(pk)
+    if mine_done:
+        WeeklyPlan.objects.filter(id__in=mine_done).update(claimed_at=None, claim_token="")
+    return skipped
+
+
 def save_plan(
     manager_id: int,
     store_id: int,
@@ -64,8 +117,8 @@ def save_plan(
     fingerprint: str,
     coach,
     force: bool,
-) -> str:
-    """Coach one plan and store it; returns created | updated | reused | fallback | failed."""
+) -> PlanOutcome:
+    """Coach one plan and store it, releasing its claim."""
     calls: list[CallRecord] = []
     try:  # retries, the one repair and the playbook fallback: all in the LLM policy
         answer = policy.coach_plan(request, coach, calls, retries=llm.retries())
@@ -87,8 +140,11 @@ def save_plan(
             and plan.status in (WeeklyPlan.Status.READY, WeeklyPlan.Status.FALLBACK)
         ):
             log_calls(calls, plan=plan)
-            return "reused"  # another delivery finished this plan while we were coaching
-        if not created:
+            plan.claimed_at, plan.claim_token = None, ""
+            plan.save(update_fields=["claimed_at", "claim_token"])
+            return PlanOutcome("reused")  # another delivery finished it while we were coaching
+        fresh = created or not plan.fingerprint  # a row its claim made holds no plan yet
+        if not fresh:
             plan.tips.all().delete()
         plan.data_week = context.data_week
         plan.fingerprint = fingerprint
@@ -111,14 +167,15 @@ def save_plan(
                 used.prompt_version,
             )
             _save_tips(plan, answer, context)
-        plan.emailed_at = None
+        plan.emailed_at = plan.claimed_at = None
+        plan.claim_token = ""
         plan.save()
         log_calls(calls, plan=plan)
     if plan.status == WeeklyPlan.Status.FAILED:
-        return "failed"
+        return PlanOutcome("failed", plan.fallback_reason)
     if plan.status == WeeklyPlan.Status.FALLBACK:  # only ever set when the answer fell back
-        return "fallback"
-    return "created" if created else "updated"
+        return PlanOutcome("fallback", plan.fallback_reason)
+    return PlanOutcome("created" if fresh else "updated")
 
 
 def _save_tips(plan: WeeklyPlan, answer: Answer[PlanOut], context: WeekContext) -> None:

@@ -149,7 +149,7 @@ def test_trainer_drafts_a_module_with_ai_and_publishes_it(browser, site, shots):
     form.find_element(By.NAME, "objective").send_keys("Greet every guest within ten seconds")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(browser, 15).until(EC.url_matches(r"/studio/\d+/$"))
-    module = TrainingModule.objects.get(ai_draft=True, status="draft")
+    module = TrainingModule.objects.get(template_draft=True, status="draft")
 
     body = browser.find_element(By.CSS_SELECTOR, "textarea[data-preview-url]")
     body.send_keys("\n\n## Live preview check\n\nThis is **bold**.")

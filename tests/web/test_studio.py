@@ -102,7 +102,10 @@ def test_draft_with_ai_saves_a_draft_and_opens_it_in_the_editor(client, trainer)
     response = client.post("/studio/draft/", data)
     module = TrainingModule.objects.get()
     assert response["Location"] == f"/studio/{module.pk}/"
-    assert module.ai_draft and module.status == "draft" and len(module.quiz) >= 3
+    # No AI is configured in the tests: the draft says it comes from the template.
+    assert module.template_draft and module.status == "draft" and len(module.quiz) >= 3
+    followed = client.get(response["Location"]).content.decode()
+    assert "No AI service is set up, so this draft comes from the built-in template" in followed
     assert module.category.code == "team_retention"
 
     response = client.post("/studio/draft/", {**data, "objective": ""})

@@ -23,3 +23,5 @@ class Command(BaseCommand):
             raise CommandError(f"unknown store {store!r}")
         result = generate_week(monday, store_code=store, force=force)
         self.stdout.write(self.style.SUCCESS(f"Week {week_label(monday)}: {result.summary()}"))
+        for line in result.problem_lines():
+            self.stdout.write(self.style.WARNING(f"  {line}"))
