@@ -229,8 +229,12 @@ OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
 OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=60.0)
 # SDK-level retries stay at 0-1: the coaching batch and the Celery task own the backoff.
 OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=0)
-# parse | json_schema | json_object: OpenAI-compatible servers differ in what they support.
-COACH_LLM_MODE = env.str("COACH_LLM_MODE", default="parse")
+# parse | json_schema | json_object | auto: OpenAI-compatible servers differ in what they support.
+# auto tries them in that order, moving on only when the server says a format is unsupported, and
+# keeps the first that works per server and model (on OpenAI it is parse at once).
+COACH_LLM_MODE = env.str("COACH_LLM_MODE", default="auto")
+# Cap per answer: max_completion_tokens, and max_tokens too beyond api.openai.com (some servers
+# honour only one; one a server refuses is left out).
 COACH_MAX_COMPLETION_TOKENS = env.int("COACH_MAX_COMPLETION_TOKENS", default=1500)
 # `playbook` or `openai`; empty: openai when a base URL or key is configured, else playbook.
 COACH_LLM_PROVIDER = env.str("COACH_LLM_PROVIDER", default="")
@@ -238,9 +242,27 @@ COACH_LLM_CONCURRENCY = env.int("COACH_LLM_CONCURRENCY", default=32)
 # Attempts per plan on 429/5xx/timeouts before the playbook coach stands in.
 COACH_LLM_ATTEMPTS = env.int("COACH_LLM_ATTEMPTS", default=3)
 COACH_LLM_BACKOFF_SECONDS = env.float("COACH_LLM_BACKOFF_SECONDS", default=2.0)
-# USD per million tokens, for the cost estimate on each logged call.
-COACH_PRICE_INPUT_PER_MTOK = env.float("COACH_PRICE_INPUT_PER_MTOK", default=0.15)
-COACH_PRICE_OUTPUT_PER_MTOK = env.float("COACH_PRICE_OUTPUT_PER_MTOK", default=0.60)
+# USD per million tokens (input/output), for the cost estimate on each logged call. Models are
+# priced by name: COACH_PRICES="my-model=0.5/1.5,other=0/0" adds to or overrides OpenAI's list
+# prices below (checked 2026-11; verify for your contract). A model not listed, such as one on
+# a local server, costs COACH_PRICE_*_PER_MTOK: 0 unless set.
+COACH_PRICES = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1-nano": (0.10, 0.40),
+} | {
+    name.strip(): tuple(float(p) for p in prices.split("/"))
+    for name, prices in (
+        pair.split("=") for pair in env.list("COACH_PRICES", default=[]) if "=" in pair
+    )
+}
+COACH_PRICE_INPUT_PER_MTOK = env.float("COACH_PRICE_INPUT_PER_MTOK", default=0.0)
+COACH_PRICE_OUTPUT_PER_MTOK = env.float("COACH_PRICE_OUTPUT_PER_MTOK", default=0.0)
+# A run reserves each plan before asking the LLM; another run's reservation is honoured this long
+# (then its run is taken for dead): longer than one plan's LLM calls with their retries.
+COACH_CLAIM_SECONDS = env.int("COACH_CLAIM_SECONDS", default=600)
 # Plans are generated on Monday at this local hour in each store's time zone.
 COACH_SCHEDULE_HOUR = env.int("COACH_SCHEDULE_HOUR", default=6)
 # Managers per Celery task when the week fans out: several times COACH_LLM_CONCURRENCY, so the

@@ -100,6 +100,7 @@ class CallRecord:
     latency_ms: int = 0
     outcome: str = "ok"  # ok | invalid | transient | error
     error: str = ""
+    mode: str = ""  # the response format asked for (parse, json_schema, json_object); not stored
 
 
 class LLMError(Exception):
@@ -118,12 +119,31 @@ class PermanentLLMError(LLMError):
     """Bad key, unknown model, bad request: retrying will not help."""
 
 
+class UnsupportedRequest(PermanentLLMError):
+    """The server refused a parameter or response format it does not support (even when it says
+    so with a 500): retrying the same request will not help, another response format might.
+    `detail` is the server's own words."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
 class InvalidAnswer(LLMError):
     """The model answered, but not usably (not JSON, off-schema, refused or truncated)."""
 
     def __init__(self, message: str, raw: str = "") -> None:
         super().__init__(message)
         self.raw = raw
+
+
+class TruncatedAnswer(InvalidAnswer):
+    """The answer was cut off at the token limit (finish_reason "length"). Never repaired: a repair
+    asks the same model for the same answer with less room left, and is cut off again."""
+
+    def __init__(self, message: str, raw: str = "", limit: int = 0) -> None:
+        super().__init__(message, raw)
+        self.limit = limit
 
 
 @dataclass

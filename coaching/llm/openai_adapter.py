@@ -1,9 +1,19 @@
 """The coach behind any OpenAI-compatible endpoint (OpenAI, Azure, vLLM, Ollama, llama.cpp),
-through the official SDK. Never touches the database: calls are reported as `CallRecord`s."""
+through the official SDK. Never touches the database: calls are reported as `CallRecord`s.
+
+What each (base URL, model) accepts is learned while the process lives: COACH_LLM_MODE=auto tries
+parse, json_schema, json_object, moving on only when the server says a format is unsupported, and
+keeps the first that works; both token caps go out (`max_completion_tokens`, `max_tokens`: some
+servers honour one only) until a server refuses one. Each step is a logged call and a log line."""
 
 import json
+import logging
+import re
+import threading
 import time
+from dataclasses import dataclass, replace
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import openai
 import pydantic
@@ -19,11 +29,46 @@ from .base import (
     Repair,
     Reply,
     TransientLLMError,
+    TruncatedAnswer,
+    UnsupportedRequest,
 )
-from .schemas import ModuleDraftOut, PlanOut
+from .grounding import MAX_STEP, MAX_TITLE, MAX_WHY, STEPS
+from .schemas import ModuleDraftOut, PlanOut, narrow_plan, strict_compatible
 
 MODES = ("parse", "json_schema", "json_object")
+AUTO = "auto"
+TOKEN_FIELDS = ("max_completion_tokens", "max_tokens")
+# Words of a refusal to handle a parameter or format, as servers word it (llama-cpp-python says
+# it with a 500: "Input should be 'text' or 'json_object'"; OpenAI: "Unknown parameter", ...).
+UNSUPPORTED = re.compile(
+    r"response_format|schema|json_object|not supported|unsupported|unknown parameter"
+    r"|unrecognized request argument|extra inputs are not permitted",
+    re.IGNORECASE,
+)
+FORMAT_WORDS = ("response_format", "schema", "json_object")
+# Statuses a server may refuse a parameter with; 502-504, 408 and 429 are outages whatever they say.
+REFUSALS = {400, 404, 415, 422, 500, 501}
+OUTAGES = {408, 429, 502, 503, 504}
 Model = TypeVar("Model", bound=BaseModel)
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Server:
+    """What one (base URL, model) accepts, as far as this process has learned."""
+
+    mode: str  # in auto mode, the response format to use
+    token_fields: tuple[str, ...]
+
+
+_servers: dict[tuple[str, str], Server] = {}
+_servers_lock = threading.Lock()
+
+
+def forget_servers() -> None:
+    """Forget what every server accepts (tests; a server that was upgraded)."""
+    with _servers_lock:
+        _servers.clear()
 
 
 def fenced_plan_data(request: PlanRequest) -> str:
@@ -34,6 +79,16 @@ def fenced_plan_data(request: PlanRequest) -> str:
         intent = goal.pop("intent").replace("</manager_goal>", "")
         goal["intent"] = f"<manager_goal>{intent}</manager_goal>"
     return "DATA (JSON):\n" + json.dumps(data, indent=1)
+
+
+def plan_schema(request: PlanRequest) -> type[PlanOut]:
+    """The weekly plan this request allows (`schemas.narrow_plan`) with grounding's limits: sent
+    as the response schema and checked on every answer, whatever the server made of it."""
+    return narrow_plan(
+        tuple(item.category for item in request.focus),
+        tuple(m.slug for m in request.modules),
+        limits=(MAX_TITLE, MAX_WHY, MAX_STEP, STEPS),
+    )
 
 
 class OpenAICoach:
@@ -51,8 +106,8 @@ class OpenAICoach:
         mode: str,
         max_completion_tokens: int,
     ) -> None:
-        if mode not in MODES:
-            raise ValueError(f"COACH_LLM_MODE must be one of {MODES}, not {mode!r}")
+        if mode not in (*MODES, AUTO):
+            raise ValueError(f"COACH_LLM_MODE must be one of {(*MODES, AUTO)}, not {mode!r}")
         self.client = openai.OpenAI(
             base_url=base_url or None,
             # Local servers (vLLM, Ollama) accept any key; the SDK insists on one.
@@ -64,6 +119,10 @@ class OpenAICoach:
         self.mode = mode
         self.max_completion_tokens = max_completion_tokens
         self.prompt_version = prompts.WEEKLY_PLAN
+        self._server_key = (str(self.client.base_url), model)
+        # OpenAI refuses both caps at once and honours max_completion_tokens: no need to ask it.
+        official = urlsplit(str(self.client.base_url)).hostname == "api.openai.com"
+        self._first = Server(MODES[0], TOKEN_FIELDS[:1] if official else TOKEN_FIELDS)
 
     def weekly_plan(
         self, request: PlanRequest, *, calls: list[CallRecord], repair: Repair | None = None
@@ -73,9 +132,9 @@ class OpenAICoach:
             {"role": "system", "content": prompts.load(prompts.WEEKLY_PLAN)},
             {"role": "user", "content": fenced_plan_data(request)},
         ]
-        return Reply(
-            self._complete(messages, PlanOut, "weekly_plan", prompts.WEEKLY_PLAN, calls, repair)
-        )
+        schema = plan_schema(request)
+        answer = self._complete(messages, schema, "weekly_plan", prompts.WEEKLY_PLAN, calls, repair)
+        return Reply(PlanOut.model_validate(answer.model_dump()))  # the plain type, as everywhere
 
     def draft_module(
         self, request: ModuleDraftRequest, *, calls: list[CallRecord], repair: Repair | None = None
@@ -115,25 +174,45 @@ class OpenAICoach:
                 {"role": "user", "content": prompts.render(prompts.REPAIR, problems=problems)},
             ]
             prompt_version = f"{prompt_version}+{prompts.REPAIR}"
-        record = CallRecord(self.name, self.model, prompt_version, attempt=len(calls) + 1)
-        calls.append(record)
+        while True:
+            server = self._server()
+            mode = server.mode if self.mode == AUTO else self.mode
+            record = CallRecord(
+                self.name, self.model, prompt_version, attempt=len(calls) + 1, mode=mode
+            )
+            calls.append(record)
+            try:
+                return self._call(record, messages, schema, name, server.token_fields)
+            except UnsupportedRequest as exc:
+                if not self._learn(exc, mode, server.token_fields):
+                    raise
+
+    def _call(
+        self,
+        record: CallRecord,
+        messages: list[dict],
+        schema: type[Model],
+        name: str,
+        token_fields: tuple[str, ...],
+    ) -> Model:
         started = time.perf_counter()
         try:
             # The raw response lets us log tokens and keep the text even when parsing fails.
-            response = self._request(messages, schema, name)
+            response = self._request(messages, schema, name, record.mode, token_fields)
             body = json.loads(response.text)
         except openai.RateLimitError as exc:
             raise self._fail(record, "transient", exc, retry_after(exc.response)) from exc
         except (openai.APITimeoutError, openai.APIConnectionError) as exc:
             raise self._fail(record, "transient", exc) from exc
         except openai.APIStatusError as exc:
-            outcome = "transient" if exc.status_code >= 500 or exc.status_code == 408 else "error"
-            raise self._fail(record, outcome, exc, retry_after(exc.response)) from exc
+            raise self._status_error(record, exc) from exc
         except ValueError as exc:  # the body is not JSON: a broken server or proxy
             raise self._fail(record, "invalid", f"unreadable response body: {exc}") from exc
         finally:
             record.latency_ms = round((time.perf_counter() - started) * 1000)
+        return self._read(record, response, body, schema)
 
+    def _read(self, record: CallRecord, response, body: dict, schema: type[Model]) -> Model:
         usage = body.get("usage") or {}
         record.tokens_in = usage.get("prompt_tokens") or 0
         record.tokens_out = usage.get("completion_tokens") or 0
@@ -146,49 +225,117 @@ class OpenAICoach:
         if message.get("refusal"):
             raise self._fail(record, "invalid", f"refused: {message['refusal']}", raw=content)
         if finish_reason == "length":
-            raise self._fail(
-                record, "invalid", "truncated: the answer hit the token limit", raw=content
-            )
+            raise self._truncated(record, content)
         if finish_reason == "content_filter":
             raise self._fail(record, "invalid", "stopped by the content filter", raw=content)
         try:
-            if self.mode == "parse":
+            if record.mode == "parse":
                 response.parse()  # the SDK's own structured-output check
             # Validate ourselves whatever the mode: servers that ignore the schema exist.
             return schema.model_validate_json(content)
-        except (openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError) as exc:
+        except openai.LengthFinishReasonError as exc:
+            raise self._truncated(record, content) from exc
+        except openai.ContentFilterFinishReasonError as exc:
             raise self._fail(record, "invalid", f"unusable answer: {exc}", raw=content) from exc
         except pydantic.ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in exc.errors()[:5]
-            )
+            problems = "; ".join(map(schema_problem, exc.errors()[:5]))
             raise self._fail(
                 record, "invalid", f"off-schema answer: {problems}", raw=content
             ) from exc
         except ValueError as exc:
             raise self._fail(record, "invalid", f"unreadable answer: {exc}", raw=content) from exc
 
-    def _request(self, messages: list[dict], schema: type[BaseModel], name: str):
+    def _request(
+        self,
+        messages: list[dict],
+        schema: type[BaseModel],
+        name: str,
+        mode: str,
+        token_fields: tuple[str, ...],
+    ):
         common = {
             "model": self.model,
             "messages": messages,
-            "max_completion_tokens": self.max_completion_tokens,
+            **dict.fromkeys(token_fields, self.max_completion_tokens),
         }
         completions = self.client.chat.completions.with_raw_response
-        if self.mode == "parse":
+        if mode == "parse":
             return completions.parse(response_format=schema, **common)
-        if self.mode == "json_schema":
-            response_format = {
-                "type": "json_schema",
-                "json_schema": {
-                    "name": name,
-                    "schema": schema.model_json_schema(),
-                    "strict": False,
-                },
-            }
-        else:
-            response_format = {"type": "json_object"}
+        response_format: dict = {"type": "json_object"}
+        if mode == "json_schema":
+            json_schema = schema.model_json_schema()
+            strict = strict_compatible(json_schema)
+            spec = {"name": name, "schema": json_schema, "strict": strict}
+            response_format = {"type": "json_schema", "json_schema": spec}
         return completions.create(response_format=response_format, **common)
+
+    # --- what the server accepts --------------------------------------------------------------
+
+    def _server(self) -> Server:
+        with _servers_lock:
+            return _servers.get(self._server_key, self._first)
+
+    def _learn(self, exc: UnsupportedRequest, mode: str, token_fields: tuple[str, ...]) -> bool:
+        """Leave out a token cap the server refused or, in auto mode, move to the next response
+        format; whether there is something else to try."""
+        named = [f for f in token_fields if f in exc.detail]
+        about_format = any(word in exc.detail.lower() for word in FORMAT_WORDS)
+        with _servers_lock:
+            known = _servers.get(self._server_key, self._first)
+            if named and len(token_fields) > 1 and not about_format:
+                # "Setting 'max_tokens' and 'max_completion_tokens' at the same time is not
+                # supported" names both: keep the current one.
+                dropped = "max_tokens" if len(named) > 1 else named[0]
+                kept = tuple(f for f in known.token_fields if f != dropped) or known.token_fields
+                known = replace(known, token_fields=kept)
+                change = f"leaves out {dropped}"
+            elif self.mode == AUTO and mode != MODES[-1]:
+                later = max(MODES.index(mode) + 1, MODES.index(known.mode))
+                known = replace(known, mode=MODES[later])
+                change = f"COACH_LLM_MODE=auto moves on to {known.mode}"
+            else:
+                return False
+            _servers[self._server_key] = known
+        log.info("LLM server %s, model %s: %s (%s)", *self._server_key, change, exc.detail)
+        now = known.mode if self.mode == AUTO else self.mode
+        return (now, known.token_fields) != (mode, token_fields)
+
+    # --- failures -----------------------------------------------------------------------------
+
+    def _status_error(self, record: CallRecord, exc: openai.APIStatusError) -> Exception:
+        """A transient error for an outage; an `UnsupportedRequest` when the server says it does
+        not support what was asked (whatever the status: llama-cpp-python says it with a 500);
+        a permanent error for any other refusal (bad key, unknown model, bad request)."""
+        status, detail = exc.status_code, error_detail(exc)
+        if status in OUTAGES:
+            return self._fail(record, "transient", exc, retry_after(exc.response))
+        if status in REFUSALS and UNSUPPORTED.search(detail):
+            last = self.mode == AUTO and record.mode == MODES[-1]
+            tried = f" (auto tried {', '.join(MODES)})" if last else ""
+            record.outcome = "error"
+            record.error = (
+                f"the server does not support COACH_LLM_MODE={record.mode}{tried}: {detail}"
+            )[:2000]
+            return UnsupportedRequest(record.error, detail)
+        if status >= 500:
+            return self._fail(record, "transient", exc, retry_after(exc.response))
+        return self._fail(record, "error", exc)
+
+    def _truncated(self, record: CallRecord, content: str) -> TruncatedAnswer:
+        """Where the answer stopped says why: at the cap asked for, well past it (the server
+        ignored it), or well short of it (the server's context is full)."""
+        cap, used = self.max_completion_tokens, record.tokens_out
+        where = f"cut off after {used} tokens"
+        if used > cap * 1.1:
+            text = (
+                f"{where}, past the {cap} asked for: the server ignored the cap, ran out of context"
+            )
+        elif 0 < used < cap * 0.9:
+            text = f"{where}, short of the {cap} asked for: the server's context is full"
+        else:
+            text = f"cut off at the token limit ({cap} tokens); raise COACH_MAX_COMPLETION_TOKENS"
+        record.outcome, record.error = "invalid", f"truncated: {text}"
+        return TruncatedAnswer(text, raw=content, limit=cap)
 
     @staticmethod
     def _fail(record: CallRecord, outcome: str, error, retry: float | None = None, raw: str = ""):
@@ -199,6 +346,28 @@ class OpenAICoach:
         if outcome == "invalid":
             return InvalidAnswer(record.error, raw=raw)
         return PermanentLLMError(record.error)
+
+
+def schema_problem(error) -> str:
+    """One validation error as the repair prompt shows it: "tips.0.category: Input should be 'a'
+    or 'b', got 'c'" (the answer's value only for a choice outside the enum)."""
+    where = ".".join(map(str, error["loc"])) or "answer"
+    got = f", got {error['input']!r}" if error["type"] == "literal_error" else ""
+    return f"{where}: {error['msg']}{got}"
+
+
+def error_detail(exc: openai.APIStatusError, most: int = 300) -> str:
+    """The server's own words for an error status (and the parameter it names), shortened."""
+    body = exc.body
+    if isinstance(body, dict):
+        text = body.get("message") or body.get("detail") or body.get("error") or json.dumps(body)
+        param = body.get("param")
+        if isinstance(param, str) and param not in str(text):
+            text = f"{text} (param: {param})"
+    else:
+        text = body if isinstance(body, str) and body else exc.message
+    text = " ".join(str(text).split())
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def retry_after(response) -> float | None:

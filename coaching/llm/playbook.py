@@ -16,6 +16,7 @@ import yaml
 from ..text import tokens
 from .base import CallRecord, ModuleDraftRequest, ModuleRef, PlanRequest, Repair, Reply
 from .schemas import ModuleDraftOut, PlanOut, QuizQuestionOut, SectionOut, TipOut
+from .text_checks import MAX_STEP, MAX_WHY
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
 
@@ -70,6 +71,18 @@ def _module_for(practice: Practice, modules: list[ModuleRef]) -> ModuleRef | Non
     )
 
 
+def _why_and_steps(reason: str, practice: Practice) -> tuple[str, list[str]]:
+    """The focus reason and what to watch, then the practice's steps. A long reason (a drop and a
+    goal at once) would push the why past MAX_WHY: what to watch becomes the last step instead."""
+    steps = list(practice.steps[:4])
+    why = f"{reason} What to watch: {practice.measure}"
+    if len(why) <= MAX_WHY:
+        return why, steps
+    if len(steps) < 4:
+        steps.append(f"Watch the result: {practice.measure}"[:MAX_STEP])
+    return reason[:MAX_WHY], steps
+
+
 class PlaybookCoach:
     """Needs no network and answers the same request the same way: nothing to retry or repair."""
 
@@ -97,12 +110,13 @@ class PlaybookCoach:
             module = _module_for(
                 practice, [m for m in request.modules if m.category == item.category]
             )
+            why, steps = _why_and_steps(item.reason, practice)
             tips.append(
                 TipOut(
                     category=item.category,
                     title=practice.title,
-                    why=f"{item.reason} What to watch: {practice.measure}",
-                    steps=list(practice.steps[:4]),
+                    why=why,
+                    steps=steps,
                     module_slug=module.slug if module else None,
                 )
             )

@@ -3,10 +3,13 @@
 1. Ask the coach. A transient failure (429, 5xx, timeout, dropped connection) is asked again, up to
    `Retries.attempts` tries in all, after the server's Retry-After or else a doubling backoff
    (`backoff_seconds * 2**(n-1)`), never more than `cap_seconds`.
-2. An unusable answer (unreadable, off-schema, refused, truncated) or one its check rejects gets
-   exactly one repair attempt, which carries the problems back to the coach.
-3. A permanent error (bad key, unknown model, bad request) falls back at once, and so does whatever
-   is still wrong after 1 and 2.
+2. An unusable answer (unreadable, off-schema, refused) or one its check rejects gets exactly one
+   repair attempt, which carries the problems back to the coach.
+3. A permanent error (bad key, unknown model, bad request, a parameter or response format the
+   server does not support) falls back at once, and so does whatever is still wrong after 1 and 2.
+   So does an answer cut off at the token limit: a repair would ask for the same answer with less
+   room left (7 of 7 were cut off again against a real server), and asking again as it was is cut
+   off the same way; the reason says which limit was hit.
 4. The fallback coach (the playbook) answers, and the `Answer` says why it stood in. If the fallback
    raises, the exception reaches the caller, which records the failure.
 
@@ -32,6 +35,7 @@ from .base import (
     Repair,
     Reply,
     TransientLLMError,
+    TruncatedAnswer,
 )
 from .playbook import PLAYBOOK
 from .schemas import ModuleDraftOut, PlanOut
@@ -140,6 +144,8 @@ def ask(
                 continue
             reason = f"LLM unavailable after {retries.attempts} attempts: {exc}"
             return _fall_back(question, fallback, task, reason)
+        except TruncatedAnswer as exc:
+            return _fall_back(question, fallback, task, f"LLM answer {exc}")
         except InvalidAnswer as exc:
             previous, problems = exc.raw, [str(exc)]
         except LLMError as exc:  # permanent: retrying or repairing will not help

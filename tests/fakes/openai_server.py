@@ -4,7 +4,11 @@ Tests never reach the internet. This server stands in for the OpenAI API on
 127.0.0.1 so the real ``openai`` SDK can be used unchanged (point it at
 ``server.base_url``), and it lets a test make the LLM misbehave on purpose:
 slow answers, HTTP errors with ``Retry-After``, malformed or truncated JSON
-content, refusals, unparseable bodies and dropped connections.
+content, refusals, unparseable bodies and dropped connections; and reproduce
+what real servers were seen doing: refusing a response format with a 500
+(:func:`unsupported_formats`, llama-cpp-python), refusing both token caps at
+once (:func:`openai_token_rule`, OpenAI) and running past the token cap
+(:func:`runaway`). :func:`choose` picks a behaviour from the request itself.
 
 Usage::
 
@@ -39,19 +43,35 @@ __all__ = [
     "Behaviour",
     "FakeOpenAIServer",
     "broken_body",
+    "choose",
     "drop_connection",
     "error",
     "malformed",
     "ok",
+    "openai_token_rule",
     "refusal",
+    "response_schema",
+    "runaway",
     "slow",
+    "token_caps",
     "truncated",
+    "unsupported_formats",
 ]
 
 Responder: TypeAlias = str | Callable[[dict[str, Any]], str | dict[str, Any]]
 
 MALFORMED_CONTENT = '{"tips": [ {"title": "unterminated'
 BROKEN_BODY = b"<html><body>502 Bad Gateway (not JSON)</body></html>"
+# How llama-cpp-python's server answers a response_format it does not know, with HTTP 500.
+FORMAT_REFUSED = (
+    "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n"
+    "  Input should be 'text' or 'json_object' [type=literal_error, input_value={type!r}, "
+    "input_type=str]"
+)
+BOTH_CAPS_REFUSED = (
+    "Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported."
+)
+TOKEN_CAPS = ("max_completion_tokens", "max_tokens")
 
 
 # --------------------------------------------------------------------------- behaviours
@@ -92,6 +112,17 @@ class Truncated:
 
 
 @dataclass(frozen=True)
+class Runaway:
+    responder: Responder | None
+    tokens: int
+
+
+@dataclass(frozen=True)
+class Choose:
+    choose: Callable[[dict[str, Any]], Behaviour]
+
+
+@dataclass(frozen=True)
 class BrokenBody:
     pass
 
@@ -102,7 +133,16 @@ class DropConnection:
 
 
 Behaviour: TypeAlias = (
-    Ok | Slow | Error | Malformed | Refusal | Truncated | BrokenBody | DropConnection
+    Ok
+    | Slow
+    | Error
+    | Malformed
+    | Refusal
+    | Truncated
+    | Runaway
+    | Choose
+    | BrokenBody
+    | DropConnection
 )
 
 
@@ -146,8 +186,60 @@ def refusal(text: str) -> Refusal:
 
 
 def truncated(responder: Responder) -> Truncated:
-    """Like :func:`ok`, but the content is cut in half and finish_reason is "length"."""
+    """Like :func:`ok`, but the content is cut in half and finish_reason is "length"; usage
+    reports the request's token cap (the smaller of the two, if it sent one) as completion_tokens."""
     return Truncated(responder)
+
+
+def runaway(responder: Responder | None = None, tokens: int = 4096) -> Runaway:
+    """An answer that ignored the token cap: generated until the context (``tokens``) ran out,
+    whatever the request's ``max_tokens``/``max_completion_tokens``. The content is the start of
+    the responder's (or a plan's JSON) followed by rambling, unterminated; finish_reason is
+    "length" and usage.completion_tokens is ``tokens``."""
+    return Runaway(responder, tokens)
+
+
+def choose(pick: Callable[[dict[str, Any]], Behaviour]) -> Choose:
+    """Perform whatever ``pick(request body)`` returns: a behaviour that depends on the request."""
+    return Choose(pick)
+
+
+def unsupported_formats(
+    types: set[str] | frozenset[str], then: Behaviour, *, status: int = 500
+) -> Choose:
+    """Refuse a request whose ``response_format.type`` is in ``types`` ("json_schema" for both
+    the SDK's parse and a json_schema request, "json_object", "text" for none) as
+    llama-cpp-python's server does: HTTP ``status`` (500), "Input should be 'text' or
+    'json_object'"; perform ``then`` for any other request."""
+
+    def pick(body: dict[str, Any]) -> Behaviour:
+        kind = (body.get("response_format") or {}).get("type", "text")
+        return error(status, FORMAT_REFUSED.format(type=kind)) if kind in types else then
+
+    return Choose(pick)
+
+
+def openai_token_rule(then: Behaviour) -> Choose:
+    """Refuse a request carrying both token caps as OpenAI does (HTTP 400,
+    invalid_parameter_combination); perform ``then`` for any other request."""
+
+    def pick(body: dict[str, Any]) -> Behaviour:
+        if all(cap in body for cap in TOKEN_CAPS):
+            return error(400, BOTH_CAPS_REFUSED, code="invalid_parameter_combination")
+        return then
+
+    return Choose(pick)
+
+
+def response_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON schema a request asked its answer to follow, if any."""
+    response_format = body.get("response_format") or {}
+    return (response_format.get("json_schema") or {}).get("schema")
+
+
+def token_caps(body: dict[str, Any]) -> dict[str, Any]:
+    """The token caps a request carried: {"max_completion_tokens": n, "max_tokens": n}."""
+    return {cap: body[cap] for cap in TOKEN_CAPS if cap in body}
 
 
 def broken_body() -> BrokenBody:
@@ -339,6 +431,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._respond_with(body, responder, finish_reason="stop", cut=False)
             case Truncated(responder):
                 self._respond_with(body, responder, finish_reason="length", cut=True)
+            case Runaway(responder, tokens):
+                start = _render(responder, body) if responder else '{"tips": [{"title": "'
+                content = start[: len(start) // 2] + "and then, " * tokens
+                self._send_json(200, _completion(body, content, None, "length", tokens))
+            case Choose(pick):
+                self._perform(pick(body), body)
             case Slow(seconds, then):
                 if self.server.fake._stopping.wait(seconds):
                     self._drop()  # server is stopping: give up without answering
@@ -369,19 +467,26 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a broken responder is a test bug: make it loud
             self._send_error(500, f"fake responder raised {exc!r}")
             return
-        if cut:
+        used = None
+        if cut:  # cut off at the request's token cap, as usage reports it
             content = content[: len(content) // 2]
-        self._send_json(200, _completion(body, content, None, finish_reason))
+            used = min(token_caps(body).values(), default=None)
+        self._send_json(200, _completion(body, content, None, finish_reason, used))
 
 
 _ids = itertools.count(1)
 
 
 def _completion(
-    body: dict[str, Any], content: str | None, refusal_text: str | None, finish_reason: str
+    body: dict[str, Any],
+    content: str | None,
+    refusal_text: str | None,
+    finish_reason: str,
+    completion_tokens: int | None = None,
 ) -> dict[str, Any]:
     prompt_tokens = _rough_tokens(json.dumps(body.get("messages", [])))
-    completion_tokens = _rough_tokens(content or refusal_text or "")
+    if completion_tokens is None:
+        completion_tokens = _rough_tokens(content or refusal_text or "")
     return {
         "id": f"chatcmpl-fake{next(_ids)}",
         "object": "chat.completion",

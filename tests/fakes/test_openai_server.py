@@ -14,13 +14,19 @@ from .openai_server import (
     MALFORMED_CONTENT,
     FakeOpenAIServer,
     broken_body,
+    choose,
     drop_connection,
     error,
     malformed,
     ok,
+    openai_token_rule,
     refusal,
+    response_schema,
+    runaway,
     slow,
+    token_caps,
     truncated,
+    unsupported_formats,
 )
 
 MESSAGES = [{"role": "user", "content": "Give me three coaching tips."}]
@@ -181,8 +187,56 @@ def test_truncated_cuts_content_in_half_with_length_finish_reason(server, client
 
     assert choice.finish_reason == "length"
     assert choice.message.content == full[: len(full) // 2]
+    server.enqueue(truncated("x" * 400))
+    assert chat(client, max_completion_tokens=30).usage.completion_tokens == 30
     with pytest.raises(json.JSONDecodeError):
         json.loads(choice.message.content)
+
+
+def test_runaway_ignores_the_token_cap_and_runs_to_the_context(server, client) -> None:
+    server.enqueue(runaway(tokens=4096))
+
+    resp = chat(client, max_tokens=50, max_completion_tokens=50)
+
+    assert resp.choices[0].finish_reason == "length"
+    assert resp.usage.completion_tokens == 4096
+    assert len(resp.choices[0].message.content) > 4 * 4096
+    assert token_caps(server.requests[0]) == {"max_completion_tokens": 50, "max_tokens": 50}
+
+
+def test_choose_picks_the_behaviour_from_the_request(server, client) -> None:
+    server.default = choose(lambda body: ok(str(len(body["messages"]))))
+
+    assert chat(client).choices[0].message.content == "1"
+
+
+SCHEMA_FORMAT = {"type": "json_schema", "json_schema": {"name": "n", "schema": {"type": "object"}}}
+
+
+def test_unsupported_formats_refuse_like_llama_cpp_python(server, client) -> None:
+    server.default = unsupported_formats({"json_schema"}, then=ok("{}"))
+
+    with pytest.raises(openai.InternalServerError) as excinfo:
+        chat(client, response_format=SCHEMA_FORMAT)
+    answer = chat(client, response_format={"type": "json_object"})
+
+    assert "Input should be 'text' or 'json_object'" in excinfo.value.body["message"]
+    assert "'json_schema'" in excinfo.value.body["message"]
+    assert answer.choices[0].message.content == "{}"
+    assert response_schema(server.requests[0]) == {"type": "object"}
+    assert response_schema(server.requests[1]) is None
+    assert token_caps(server.requests[1]) == {}
+
+
+def test_openai_token_rule_refuses_both_caps_at_once(server, client) -> None:
+    server.default = openai_token_rule(then=ok("fine"))
+
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        chat(client, max_tokens=10, max_completion_tokens=10)
+
+    assert excinfo.value.code == "invalid_parameter_combination"
+    assert "at the same time is not supported" in excinfo.value.body["message"]
+    assert chat(client, max_completion_tokens=10).choices[0].message.content == "fine"
 
 
 def test_malformed_content_is_returned_as_text(server, client) -> None:

@@ -5,11 +5,21 @@ from collections.abc import Iterator
 import pytest
 
 from coaching.demo import load_demo_modules
+from coaching.llm.openai_adapter import forget_servers
 from scoring.models import Role
 from tests.factories import RegionFactory, StoreFactory, user_with_role
 from tests.fakes.openai_server import FakeOpenAIServer, ok
 
 from .helpers import Chain, good_answer, seed_coached_store, seed_peer_store
+
+
+@pytest.fixture(autouse=True)
+def fresh_servers() -> Iterator[None]:
+    """What the adapter learned about a server (auto mode, token caps) is per process: each test
+    starts without it, whatever port its fake server got."""
+    forget_servers()
+    yield
+    forget_servers()
 
 
 @pytest.fixture
@@ -39,6 +49,7 @@ def llm(settings, server):
     settings.OPENAI_BASE_URL = server.base_url
     settings.OPENAI_API_KEY = "test-key"
     settings.OPENAI_MODEL = "fake-model"
+    settings.COACH_PRICES = {"fake-model": (0.15, 0.60)}  # priced like a hosted model
     settings.OPENAI_TIMEOUT = 5.0
     settings.OPENAI_MAX_RETRIES = 0  # the service owns retries
     settings.COACH_LLM_MODE = "parse"

@@ -5,11 +5,12 @@ import os
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from coaching.demo import load_demo_modules
 from coaching.models import LLMCall, WeeklyPlan
@@ -164,3 +165,32 @@ def test_sqlite_file_batch_stores_every_plan_with_the_shipped_settings(tmp_path)
     assert outcome["error"] is None, outcome["error"]
     assert outcome["counts"] == {"created": 12}
     assert outcome["stored"] == 12
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_simultaneous_runs_of_a_week_pay_once_for_each_plan(llm, settings):
+    settings.COACH_LLM_CONCURRENCY = 3
+    llm.default = slow(0.5, ok(good_answer))
+    region = RegionFactory()
+    stores = [StoreFactory(region=region) for _ in range(3)]
+    for number, store in enumerate(stores):
+        seed_coached_store(store, offset=number * 0.2)
+    managers = [user_with_role(Role.STORE_MANAGER, stores=[store]) for store in stores]
+    load_demo_modules()
+    pairs = [(m.id, s.id) for m, s in zip(managers, stores, strict=True)]
+
+    def run(_):
+        try:
+            return batch.generate_plans(pairs, WEEK).counts
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(run, range(2))
+
+    assert llm.request_count == 3, "each plan's LLM call was paid for once"
+    assert first["created"] + second["created"] == 3
+    assert first["claimed"] + first["reused"] + second["claimed"] + second["reused"] == 3
+    plans = WeeklyPlan.objects.filter(week=WEEK)
+    assert plans.count() == 3 and {p.status for p in plans} == {WeeklyPlan.Status.READY}

@@ -6,6 +6,7 @@ import pytest
 from coaching.llm.base import FocusItem, ModuleRef, PlanRequest
 from coaching.llm.grounding import MAX_STEP, MAX_TITLE, MAX_WHY, check
 from coaching.llm.schemas import PlanOut, TipOut
+from coaching.llm.text_checks import MIN_STEP, MIN_TITLE, MIN_WHY
 from tests.fakes.openai_server import ok
 
 from .helpers import focus_codes, generate, good_answer, the_plan, tip_categories
@@ -41,11 +42,15 @@ def plan_request(*focus: FocusItem) -> PlanRequest:
     )
 
 
+# A why must say enough to be worth reading (MIN_WHY characters): the short whys below carry this.
+MORE = "Talk it through with the team this week."
+
+
 def tip(category="customer_advocacy", **overrides) -> TipOut:
     values = {
         "category": category,
         "title": "Call back every detractor",
-        "why": "Advocacy fell last week.",
+        "why": f"Advocacy fell last week. {MORE}",
         "steps": ["Ask 3 customers how it went.", "Spend 5 minutes at the huddle on it."],
         "module_slug": f"{category}-module",
     }
@@ -73,7 +78,7 @@ def test_check_accepts_a_grounded_plan_in_the_data():
     ],
 )
 def test_check_accepts_numbers_from_the_data_within_rounding(why):
-    assert problems(tip(why=why)) == []
+    assert problems(tip(why=f"{why} {MORE}")) == []
 
 
 @pytest.mark.parametrize(
@@ -86,7 +91,7 @@ def test_check_accepts_numbers_from_the_data_within_rounding(why):
     ],
 )
 def test_check_rejects_invented_numbers_in_the_why(why, invented):
-    [problem] = problems(tip(why=why))
+    [problem] = problems(tip(why=f"{why} {MORE}"))
     assert problem == f"tip 1: numbers not in the data: {invented}"
 
 
@@ -98,38 +103,55 @@ def test_check_rejects_invented_numbers_in_the_title():
 def test_check_lets_steps_count_things_but_not_quote_figures():
     counted = ["Ask 3 customers at the till how it went.", "Spend 10 minutes on it at 9 am."]
     assert problems(tip(steps=counted)) == []
-    assert problems(tip(steps=["Aim for 61.4 by Friday.", "Ask 3 customers."])) == []
+    assert problems(tip(steps=["Aim for 61.4 by Friday.", "Ask 3 customers how it went."])) == []
 
     for bad, number in [
         ("Lift advocacy by 12.5% this week.", "12.5"),
         ("Lift advocacy by 15% this week.", "15"),
         ("Win back 7 points by Friday.", "7"),
     ]:
-        [problem] = problems(tip(steps=[bad, "Ask 3 customers."]))
+        [problem] = problems(tip(steps=[bad, "Ask 3 customers how it went."]))
         assert problem == f"tip 1: numbers not in the data: {number}"
 
 
 def test_check_enforces_lengths_and_step_counts():
+    def words(text: str, length: int) -> str:
+        return (text * length)[:length]
+
     at_limits = tip(
-        title="t" * MAX_TITLE,
-        why="w" * MAX_WHY,
-        steps=["s" * MAX_STEP] * 4,
+        title=words("Call back every detractor ", MAX_TITLE),
+        why=words("It fell and the team can help with it. ", MAX_WHY),
+        steps=[
+            words(f"{verb} the team what went on. ", MAX_STEP)
+            for verb in ("Ask", "Tell", "Thank", "Show")
+        ],
     )
     assert problems(at_limits) == []
-    assert problems(tip(steps=["one", "two"])) == []
+    shortest = tip(
+        title="Call them up", why=words("It fell and the team can help. ", MIN_WHY),
+        steps=["Ask them today.", "Call them today"],
+    )  # fmt: skip
+    assert (len(shortest.title), len(shortest.steps[0])) == (MIN_TITLE, MIN_STEP)
+    assert problems(shortest) == []
 
     assert problems(tip(title="t" * (MAX_TITLE + 1))) == [
-        f"tip 1: title must be 1-{MAX_TITLE} characters"
+        f"tip 1: title must be {MIN_TITLE}-{MAX_TITLE} characters, got {MAX_TITLE + 1}"
     ]
-    assert problems(tip(title="   ")) == [f"tip 1: title must be 1-{MAX_TITLE} characters"]
-    assert problems(tip(why="w" * (MAX_WHY + 1))) == [f"tip 1: why must be 1-{MAX_WHY} characters"]
-    assert problems(tip(steps=["only one"])) == ["tip 1: 2-4 steps, got 1"]
-    assert problems(tip(steps=["a", "b", "c", "d", "e"])) == ["tip 1: 2-4 steps, got 5"]
-    assert problems(tip(steps=["fine", "s" * (MAX_STEP + 1)])) == [
-        f"tip 1: each step must be 1-{MAX_STEP} characters"
+    assert problems(tip(title="   ")) == [
+        f"tip 1: title must be {MIN_TITLE}-{MAX_TITLE} characters, got 0"
     ]
-    assert problems(tip(steps=["fine", " "])) == [
-        f"tip 1: each step must be 1-{MAX_STEP} characters"
+    assert problems(tip(why="w" * (MAX_WHY + 1))) == [
+        f"tip 1: why must be {MIN_WHY}-{MAX_WHY} characters, got {MAX_WHY + 1}"
+    ]
+    ok_steps = ["Ask 3 customers how it went.", "Spend 5 minutes at the huddle on it."]
+    assert problems(tip(steps=ok_steps[:1])) == ["tip 1: 2-4 steps, got 1"]
+    five = [f"Ask the {who} how it went." for who in ("cook", "host", "lead", "till", "team")]
+    assert problems(tip(steps=five)) == ["tip 1: 2-4 steps, got 5"]
+    assert problems(tip(steps=[*ok_steps[:1], "s" * (MAX_STEP + 1)])) == [
+        f"tip 1: step 2 must be {MIN_STEP}-{MAX_STEP} characters, got {MAX_STEP + 1}"
+    ]
+    assert problems(tip(steps=[*ok_steps[:1], " "])) == [
+        f"tip 1: step 2 must be {MIN_STEP}-{MAX_STEP} characters, got 0"
     ]
 
 

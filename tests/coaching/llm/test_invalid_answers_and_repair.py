@@ -1,6 +1,6 @@
-"""Unusable answers through generate_plans: unreadable, off-schema, refused, truncated or
-ungrounded answers get exactly one repair attempt (the versioned repair prompt, with the problems),
-then the playbook stands in; a permanent error falls back at once."""
+"""Unusable answers through generate_plans: unreadable, off-schema, refused or ungrounded answers
+get exactly one repair attempt (the versioned repair prompt, with the problems), then the playbook
+stands in; a permanent error or an answer cut off at the token limit falls back at once."""
 
 import json
 
@@ -76,11 +76,12 @@ def test_hallucinated_module_twice_falls_back(chain, llm):
     generate(chain)
 
     plan = the_plan(chain)
-    assert_fallback(plan, "unusable after one repair", "'advanced-upselling-masterclass'")
-    assert "is not one of the modules given" in plan.fallback_reason
+    # The request's schema offers only its modules: the answer fails it, whatever the server did.
+    assert_fallback(plan, "unusable after one repair", "got 'advanced-upselling-masterclass'")
+    assert "tips.0.module_slug: Input should be " in plan.fallback_reason
     assert call_log(plan) == [("openai", "invalid")] * 2 + [("playbook", "ok")]
     first = plan.llm_calls.order_by("id").first()
-    assert first.error.startswith("ungrounded first answer: ")
+    assert first.error.startswith("off-schema answer: tips.0.module_slug")
     assert first.tokens_in > 0  # an answer that was read and rejected still cost tokens
     # The rejected answer goes back to the model with what was wrong with it.
     repair = llm.requests[1]["messages"]
@@ -108,7 +109,10 @@ def test_tip_for_a_category_outside_the_focus_is_rejected(chain, llm):
     generate(chain)
 
     plan = the_plan(chain)
-    assert_fallback(plan, "'promotions_roi' is not a focus category")
+    assert_fallback(
+        plan, "tips.0.category: Input should be 'customer_advocacy' or 'team_retention'"
+    )
+    assert "got 'promotions_roi'" in plan.fallback_reason
     assert "promotions_roi" not in tip_categories(plan)
 
 
@@ -142,35 +146,39 @@ def test_refusal_is_repaired_then_falls_back_when_repeated(chain, llm, settings,
     assert llm.request_count == 2
 
 
-@pytest.mark.parametrize("mode", ["parse", "json_schema"])
-def test_truncated_answer_is_repaired_then_falls_back_when_repeated(chain, llm, settings, mode):
+@pytest.mark.parametrize("mode", ["parse", "json_schema", "json_object"])
+def test_a_truncated_answer_falls_back_at_once_without_a_repair(chain, llm, settings, mode):
     settings.COACH_LLM_MODE = mode
     llm.enqueue(truncated(good_answer))
 
-    generate(chain)
-    plan = the_plan(chain)
-    assert_ready(plan)
-    assert call_log(plan) == [("openai", "invalid"), ("openai", "ok")]
-    assert "truncated" in plan.llm_calls.order_by("id").first().error
+    result = generate(chain)
 
-    llm.reset()
-    llm.default = truncated(good_answer)
-    generate(chain, force=True)
+    assert dict(result.counts) == {"fallback": 1}
     plan = the_plan(chain)
-    assert_fallback(plan, "unusable after one repair", "truncated")
-    assert llm.request_count == 2
+    assert_fallback(
+        plan,
+        "LLM answer cut off at the token limit (1500 tokens); raise COACH_MAX_COMPLETION_TOKENS",
+    )
+    assert call_log(plan) == [("openai", "invalid"), ("playbook", "ok")]
+    assert plan.llm_calls.order_by("id").first().error.startswith("truncated: cut off")
+    assert llm.request_count == 1, "never sent back for repair, never asked again"
 
 
 @pytest.mark.parametrize(
-    "bad", [malformed(), truncated(good_answer)], ids=["malformed", "truncated"]
+    ("bad", "log"),
+    [
+        (malformed(), [("openai", "invalid"), ("openai", "ok")]),
+        (truncated(good_answer), [("openai", "invalid"), ("playbook", "ok")]),
+    ],
+    ids=["malformed", "truncated"],
 )
-def test_an_unusable_answer_in_parse_mode_still_logs_its_tokens(chain, llm, bad):
+def test_an_unusable_answer_in_parse_mode_still_logs_its_tokens(chain, llm, bad, log):
     llm.enqueue(bad)
 
     generate(chain)
 
     plan = the_plan(chain)
-    assert call_log(plan) == [("openai", "invalid"), ("openai", "ok")]
+    assert call_log(plan) == log
     invalid = plan.llm_calls.order_by("id").first()
     assert invalid.tokens_in > 0 and invalid.tokens_out > 0 and invalid.cost_usd > 0
 
@@ -227,7 +235,9 @@ def test_the_repair_prompt_is_a_versioned_file_recorded_on_the_repair_call(chain
     assert (first.prompt_version, first.attempt) == ("weekly_plan.v1", 1)
     assert (repair.prompt_version, repair.attempt) == ("weekly_plan.v1+repair.v1", 2)
     assert plan.prompt_version == "weekly_plan.v1"  # the plan names its task's prompt
-    problem = "tip 1: module 'made-up' is not one of the modules given"
+    problem = first.error
+    assert problem.startswith("off-schema answer: tips.0.module_slug: Input should be ")
+    assert problem.endswith(", got 'made-up'")
     assert llm.requests[1]["messages"][3] == {
         "role": "user",
         "content": prompts.render(prompts.REPAIR, problems=problem),

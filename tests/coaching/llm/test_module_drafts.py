@@ -117,8 +117,9 @@ def test_a_draft_still_unusable_after_the_repair_falls_back_to_the_playbook(draf
 
     module, reason = draft()
 
-    assert reason.startswith("openai draft unusable: LLM answer unusable after one repair: ")
-    assert "off-schema" in reason
+    assert reason.startswith("The AI's answer could not be used, so this draft comes from the")
+    assert module.template_draft and not module.ai_draft
+    assert "off-schema" in LLMCall.objects.filter(module=module, outcome="invalid").first().error
     assert [(p, o, a) for p, o, _, a in calls_of(module)] == [
         ("openai", "invalid", 1),
         ("openai", "invalid", 2),

@@ -16,6 +16,8 @@ from coaching.llm.base import (
     PlanRequest,
     Reply,
     TransientLLMError,
+    TruncatedAnswer,
+    UnsupportedRequest,
 )
 from coaching.llm.playbook import choose_practice
 from coaching.llm.policy import Retries
@@ -142,6 +144,35 @@ def test_a_permanent_error_falls_back_at_once(sleeps):
 
     assert answer.fallback_reason == "LLM error: 401 bad key"
     assert coach.steps == [] and coach.repairs == [None] and sleeps == []
+
+
+def test_a_truncated_answer_falls_back_at_once_without_a_repair(sleeps):
+    cut = "cut off at the token limit (900 tokens); raise COACH_MAX_COMPLETION_TOKENS"
+    coach = Scripted(TruncatedAnswer(cut, raw='{"tips": [', limit=900), GOOD)
+
+    answer = run(coach, sleeps=sleeps)
+
+    assert answer.fallback_reason == f"LLM answer {cut}"
+    assert coach.repairs == [None] and coach.steps == [GOOD] and sleeps == []
+
+
+def test_a_truncated_repair_falls_back_at_once(sleeps):
+    coach = Scripted(InvalidAnswer("off-schema answer: tips"), TruncatedAnswer("cut off"), GOOD)
+
+    answer = run(coach, sleeps=sleeps)
+
+    assert answer.fallback_reason == "LLM answer cut off"
+    assert len(coach.repairs) == 2 and coach.steps == [GOOD]
+
+
+def test_an_unsupported_request_is_not_retried(sleeps):
+    refused = "the server does not support COACH_LLM_MODE=json_schema: Input should be 'text'"
+    coach = Scripted(UnsupportedRequest(refused, "Input should be 'text'"), GOOD)
+
+    answer = run(coach, sleeps=sleeps)
+
+    assert answer.fallback_reason == f"LLM error: {refused}"
+    assert coach.steps == [GOOD] and sleeps == []
 
 
 def test_a_fallback_that_raises_reaches_the_caller(sleeps):
