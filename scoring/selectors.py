@@ -6,58 +6,26 @@ for; the heavy lifting (combining sources, ROR roll-up) happens in SQL, the rest
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
 
 from . import maths
+from .cube import (  # CategoryTrend and RorPoint live with the cube; callers import them here
+    _ROR_SQL,
+    CategoryTrend,
+    RorPoint,
+    ScoreCube,
+    _as_date,
+    _Cell,
+    _combined,
+    build_trends,
+    trend_history_weeks,
+)
 from .models import Category, CategoryScore, Region, Store
 from .weeks import weeks_back
-
-# Sources combined per (store, category, week) by a response-weighted mean; a source that did not
-# report its sample size weighs as the low-confidence minimum. Only active categories count.
-_COMBINED_SQL = """
-    SELECT cs.store_id, st.region_id, cs.category_id, cs.week,
-           SUM(cs.score * COALESCE(cs.responses, %(unknown)s)) * 1.0
-             / SUM(COALESCE(cs.responses, %(unknown)s)) AS score,
-           SUM(COALESCE(cs.responses, %(unknown)s)) AS weight,
-           SUM(cs.responses) AS responses
-    FROM scoring_categoryscore cs
-    JOIN scoring_store st ON st.id = cs.store_id
-    JOIN scoring_category cat ON cat.id = cs.category_id AND cat.active
-    WHERE cs.week BETWEEN %(start)s AND %(end)s {store_filter}
-    GROUP BY cs.store_id, st.region_id, cs.category_id, cs.week
-"""
-
-
-def _combined(*, start: dt.date, end: dt.date, store_ids: Sequence[int] | None) -> tuple[str, dict]:
-    params = {
-        "unknown": settings.SCORING_MIN_RESPONSES,
-        "start": connection.ops.adapt_datefield_value(start),
-        "end": connection.ops.adapt_datefield_value(end),
-    }
-    store_filter = ""
-    if store_ids is not None:
-        placeholders = []
-        for index, store_id in enumerate(store_ids):
-            params[f"s{index}"] = store_id
-            placeholders.append(f"%(s{index})s")
-        store_filter = f"AND cs.store_id IN ({', '.join(placeholders) or 'NULL'})"
-    return _COMBINED_SQL.format(store_filter=store_filter), params
-
-
-def _as_date(value) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
-
-
-@dataclass(frozen=True)
-class RorPoint:
-    store_id: int
-    week: dt.date
-    ror: float
-    coverage: int  # how many active categories had a score that week
 
 
 def weekly_ror(
@@ -70,7 +38,7 @@ def weekly_ror(
     combined, params = _combined(start=start, end=end, store_ids=store_ids)
     sql = f"""
         WITH combined AS ({combined})
-        SELECT c.store_id, c.week, SUM(c.score * cat.weight) * 1.0 / SUM(cat.weight), COUNT(*)
+        SELECT c.store_id, c.week, {_ROR_SQL}, COUNT(*)
         FROM combined c JOIN scoring_category cat ON cat.id = c.category_id
         GROUP BY c.store_id, c.week
         ORDER BY c.store_id, c.week
@@ -83,37 +51,10 @@ def weekly_ror(
         ]
 
 
-@dataclass(frozen=True)
-class CategoryTrend:
-    category: Category
-    week: dt.date
-    score: float | None
-    responses: int | None
-    low_confidence: bool
-    change: float | None  # week over week, points
-    moving_average: float | None  # last 4 weeks
-    slope: float | None  # points per week over the last 12 weeks
-    noise: float | None  # sd of this store's usual week-to-week change
-    significant: bool  # change beyond the noise, on confident data only
-    region_percentile: float | None
-    chain_percentile: float | None
-    region_median: float | None
-    chain_median: float | None
-    chain_top_quartile: float | None
-
-
-@dataclass(frozen=True)
-class _Cell:
-    score: float
-    low_confidence: bool
-    responses: int | None
-
-
 def category_trends(*, store_ids: Sequence[int], week: dt.date) -> dict[int, list[CategoryTrend]]:
     """Trends for each store's active categories at `week`, in three queries for any number of
     stores: categories, the stores' recent series, and the whole chain's scores that week."""
     categories = list(Category.objects.filter(active=True))
-    history_weeks = max(settings.SCORING_NOISE_WEEKS, 12)
     minimum = settings.SCORING_MIN_RESPONSES
 
     def cells(sql_and_params) -> list[tuple]:
@@ -123,91 +64,21 @@ def category_trends(*, store_ids: Sequence[int], week: dt.date) -> dict[int, lis
             return cursor.fetchall()
 
     series: dict[tuple[int, int], dict[dt.date, _Cell]] = defaultdict(dict)
-    own = _combined(start=weeks_back(week, history_weeks), end=week, store_ids=store_ids)
-    for store_id, _region, category_id, day, score, weight, responses in cells(own):
+    start = weeks_back(week, trend_history_weeks())
+    for store_id, _region, category_id, day, score, weight, responses in cells(
+        _combined(start=start, end=week, store_ids=store_ids)
+    ):
         series[(store_id, category_id)][_as_date(day)] = _Cell(
             float(score), float(weight) < minimum, responses
         )
-
-    chain_scores: dict[int, list[float]] = defaultdict(list)
-    region_scores: dict[tuple[int, int], list[float]] = defaultdict(list)
-    for _store, region_id, category_id, _day, score, _w, _r in cells(
-        _combined(start=week, end=week, store_ids=None)
-    ):
-        chain_scores[category_id].append(float(score))
-        region_scores[(region_id, category_id)].append(float(score))
-    empty = maths.Benchmark([])
-    chain = {key: maths.Benchmark(values) for key, values in chain_scores.items()}
-    region = {key: maths.Benchmark(values) for key, values in region_scores.items()}
+    chain = [
+        (region_id, category_id, float(score))
+        for _store, region_id, category_id, _day, score, _w, _r in cells(
+            _combined(start=week, end=week, store_ids=None)
+        )
+    ]
     regions = dict(Store.objects.filter(id__in=store_ids).values_list("id", "region_id"))
-    weeks = [weeks_back(week, i) for i in range(history_weeks + 1)]
-
-    return {
-        store_id: [
-            _trend(
-                category,
-                weeks,
-                series.get((store_id, category.id), {}),
-                chain.get(category.id, empty),
-                region.get((regions[store_id], category.id), empty),
-            )
-            for category in categories
-        ]
-        for store_id in store_ids
-        if store_id in regions
-    }
-
-
-def _trend(
-    category: Category,
-    weeks: list[dt.date],
-    cells: dict[dt.date, _Cell],
-    chain: maths.Benchmark,
-    region: maths.Benchmark,
-) -> CategoryTrend:
-    """`weeks` runs back from the trend's week: weeks[i] is i weeks before it."""
-    week = weeks[0]
-    now = cells.get(week)
-    before = cells.get(weeks[1])
-    change = round(now.score - before.score, 1) if now and before else None
-
-    recent = [cells[w].score for w in weeks[:4] if w in cells]
-    points = [(-i, cells[w].score) for i, w in enumerate(weeks[:12]) if w in cells]
-    # Usual week-to-week movement, measured before this week so a big move can't hide itself.
-    changes = []
-    for i in range(1, len(weeks) - 1):
-        later, earlier = cells.get(weeks[i]), cells.get(weeks[i + 1])
-        if later and earlier and not (later.low_confidence or earlier.low_confidence):
-            changes.append(later.score - earlier.score)
-    noise_sd = maths.noise(changes)
-    confident = bool(now and before and not now.low_confidence and not before.low_confidence)
-    significant = confident and maths.is_significant(
-        change,
-        noise_sd,
-        sigmas=settings.SCORING_NOISE_SIGMAS,
-        floor=settings.SCORING_NOISE_FLOOR,
-    )
-
-    def one_place(value: float | None) -> float | None:
-        return None if value is None else round(value, 1)
-
-    return CategoryTrend(
-        category=category,
-        week=week,
-        score=one_place(now.score) if now else None,
-        responses=now.responses if now else None,
-        low_confidence=bool(now and now.low_confidence),
-        change=change,
-        moving_average=one_place(maths.mean(recent)),
-        slope=None if (s := maths.slope(points)) is None else round(s, 2),
-        noise=None if noise_sd is None else round(noise_sd, 2),
-        significant=significant,
-        region_percentile=one_place(region.rank(now.score)) if now else None,
-        chain_percentile=one_place(chain.rank(now.score)) if now else None,
-        region_median=one_place(region.median),
-        chain_median=one_place(chain.median),
-        chain_top_quartile=one_place(chain.top_quartile),
-    )
+    return build_trends(categories, store_ids, week, series, chain, regions)
 
 
 def confident_changes(*, store_ids: Sequence[int], week: dt.date) -> dict[tuple[int, int], float]:
@@ -337,15 +208,27 @@ def region_distribution(
     week: the average and the spread of the stores' scores."""
     regions = {0: CHAIN} if chain else dict(Region.objects.values_list("id", "code"))
     categories = dict(Category.objects.values_list("id", "code"))
+    rows = combined_scores(store_ids=store_ids, start=start, end=end)
+    return distribution(rows, regions, categories, chain=chain)
+
+
+def distribution(
+    rows: Iterable[tuple[int, int, int, dt.date, float]],
+    regions: dict[int, str],
+    categories: dict[int, str],
+    *,
+    chain: bool = False,
+) -> list[RegionCategoryWeek]:
+    """`region_distribution` of (store, region, category, week, score) rows, as
+    `combined_scores` gives them: `regions` and `categories` map ids to codes (region 0 is the
+    chain)."""
     groups: dict[tuple[int, int, dt.date], list[float]] = defaultdict(list)
-    for _store, region, category, week, score in combined_scores(
-        store_ids=store_ids, start=start, end=end
-    ):
+    for _store, region, category, week, score in rows:
         groups[(0 if chain else region, category, week)].append(score)
-    rows = []
+    result = []
     for (region, category, week), scores in groups.items():
         ordered = maths.Benchmark(scores)
-        rows.append(
+        result.append(
             RegionCategoryWeek(
                 regions[region],
                 categories[category],
@@ -357,16 +240,25 @@ def region_distribution(
                 round(maths.quantile(ordered.ordered, 0.75), 1),
             )
         )
-    return sorted(rows, key=lambda r: (r.region, r.category, r.week))
+    return sorted(result, key=lambda r: (r.region, r.category, r.week))
 
 
 IMPROVING_MARGIN = 1.0  # points between the last four weeks and the four before
 
 
-def improving_and_declining(*, store_ids: Sequence[int], end: dt.date) -> dict[str, list[int]]:
+def improving_and_declining(
+    *, store_ids: Sequence[int], end: dt.date, cube: ScoreCube | None = None
+) -> dict[str, list[int]]:
     """Stores whose ROR over the last four weeks is above (below) the four weeks before by more
-    than IMPROVING_MARGIN points; the rest are steady."""
-    points = weekly_ror(start=weeks_back(end, 7), end=end, store_ids=store_ids)
+    than IMPROVING_MARGIN points; the rest are steady. With `cube` (these stores' scores, read
+    for a page), the ROR comes from it rather than from a query."""
+    start = weeks_back(end, 7)
+    if cube is None:
+        points = weekly_ror(start=start, end=end, store_ids=store_ids)
+    elif sorted(cube.store_ids) != sorted(store_ids):
+        raise ValueError("the cube holds other stores")
+    else:
+        points = cube.ror_between(start, end)
     recent, before = defaultdict(list), defaultdict(list)
     for p in points:
         (recent if p.week > weeks_back(end, 4) else before)[p.store_id].append(p.ror)

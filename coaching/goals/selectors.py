@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from scoring.selectors import CategoryTrend, category_trends, latest_scored_week, store_trends
+from scoring.cube import score_cube
+from scoring.selectors import CategoryTrend, store_trends
 
 from ..models import Goal
 
@@ -62,21 +63,17 @@ def goal_progress_without_scores(goal: Goal) -> GoalProgress:
 def goals_with_progress(goals: QuerySet[Goal]) -> list[GoalProgress]:
     """Each goal's progress at its store's latest scored week; goals with no scores yet say so."""
     goals = list(goals.select_related("category", "store"))
-    store_ids = sorted({g.store_id for g in goals})
-    week = latest_scored_week(store_ids) if store_ids else None
-    if week is None:
+    cube = score_cube(sorted({g.store_id for g in goals}), weeks=1, benchmark=True)
+    if cube.week is None:
         return [goal_progress_without_scores(g) for g in goals]
-    return progress_of(goals, category_trends(store_ids=store_ids, week=week), week)
+    return progress_of(goals, cube.trends(), cube.week)
 
 
 def latest_trends_for(goals: Iterable[Goal]) -> dict[tuple[int, int], CategoryTrend]:
-    """{(store id, category id): latest trend} for these goals, in a fixed number of queries."""
-    store_ids = sorted({g.store_id for g in goals})
-    week = latest_scored_week(store_ids) if store_ids else None
-    if week is None:
+    """{(store id, category id): latest trend} for these goals; their scores read once."""
+    cube = score_cube(sorted({g.store_id for g in goals}), weeks=1, benchmark=True)
+    if cube.week is None:
         return {}
     return {
-        (store_id, t.category.id): t
-        for store_id, trends in category_trends(store_ids=store_ids, week=week).items()
-        for t in trends
+        (store_id, t.category.id): t for store_id, trends in cube.trends().items() for t in trends
     }

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from scoring.cube import score_cube
 from scoring.models import Store
-from scoring.selectors import CategoryTrend, category_trends, latest_scored_week
+from scoring.selectors import CategoryTrend
 
 from ..goals.access import goals_visible_to
 from ..goals.selectors import GoalProgress, progress_of
 from ..models import CoachingTip, Goal, WeeklyPlan
-from ..tracking.selectors import change, ror_by_store, series_by_store_and_category, week_axis
+from ..tracking.selectors import change, week_axis
 from .access import own_plans, own_tips
 
 SPARK_WEEKS = 12
@@ -59,13 +60,15 @@ def tips_of(plan: WeeklyPlan | None) -> list[CoachingTip]:
 
 
 def manager_week(manager, store: Store, plan: WeeklyPlan | None) -> ManagerWeek:
-    week = latest_scored_week([store.id])
+    """The store's scores are read once (`score_cube`) for the trends, sparklines and ROR."""
+    cube = score_cube([store.id], weeks=SPARK_WEEKS, benchmark=True)
+    week = cube.week
     if week is None:
         return ManagerWeek(store, plan, tips_of(plan), None, None, None, [], [], [])
     weeks = week_axis(week, SPARK_WEEKS)
-    trends = category_trends(store_ids=[store.id], week=week)
-    series = series_by_store_and_category([store.id], weeks)
-    ror = ror_by_store([store.id], weeks)[store.id]
+    trends = cube.trends()
+    series = cube.series(weeks)
+    ror = cube.ror(weeks)[store.id]
     goals = goals_visible_to(manager).filter(store=store, status=Goal.Status.ACTIVE)
     return ManagerWeek(
         store=store,

@@ -11,15 +11,15 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from scoring import maths
+from scoring.cube import ScoreCube, score_cube
 from scoring.drivers import store_quadrant
 from scoring.models import Category, Region, Store
 from scoring.selectors import (
+    CHAIN,
     CategoryTrend,
     RegionCategoryWeek,
-    category_trends,
+    distribution,
     improving_and_declining,
-    latest_scored_week,
-    region_distribution,
     strengths_and_opportunities,
 )
 from scoring.weeks import week_start, weeks_back
@@ -36,8 +36,6 @@ from .selectors import (
     mean_or_none,
     no_engagement,
     region_impact,
-    ror_by_store,
-    series_by_store_and_category,
     since_coaching,
     week_axis,
 )
@@ -67,16 +65,21 @@ class StorePage:
 
 
 def store_page(store: Store, visible: QuerySet[Store]) -> StorePage:
-    week = latest_scored_week([store.id])
+    """One read of the scores (`score_cube`) feeds the trends, series, the change since
+    coaching began and the week the impact report is for."""
+    pool = list(visible.filter(region_id=store.region_id).values_list("id", flat=True))
+    began = first_coaching_week([store.id])
+    cube = _page_cube([store.id], began, latest_of=pool)
+    week = cube.week
     if week is None:
         return StorePage(store, None)
     weeks = week_axis(week, HISTORY_WEEKS)
-    trends = category_trends(store_ids=[store.id], week=week)
+    trends = cube.trends()
     categories = [t.category for t in trends[store.id]]
     names = {c.code: c.name for c in categories}
-    pool = list(visible.filter(region_id=store.region_id).values_list("id", flat=True))
-    series = series_by_store_and_category([store.id], weeks)
+    series = cube.series(weeks)
     goals = Goal.objects.filter(store=store, status=Goal.Status.ACTIVE)
+    pool_week = cube.latest_week(pool)
     return StorePage(
         store=store,
         week=week,
@@ -88,13 +91,17 @@ def store_page(store: Store, visible: QuerySet[Store]) -> StorePage:
             {**q, "name": names.get(q["category"], q["category"])}
             for q in store_quadrant(week, trends[store.id])
         ],
-        since_coaching=since_coaching(
-            [store.id], categories, first_coaching_week([store.id]), week
-        ),
+        since_coaching=since_coaching([store.id], categories, began, week, cube=cube),
         categories=categories,
-        impact=region_impact(pool),
+        impact=region_impact(pool, week=pool_week) if pool_week else None,
         impact_stores=len(pool),
     )
+
+
+def _page_cube(ids: Sequence[int], began: dt.date | None, **options) -> ScoreCube:
+    """The page's scores: its history, trends' benchmark, and the week before coaching began."""
+    also = None if began is None else weeks_back(began, 1)
+    return score_cube(ids, weeks=HISTORY_WEEKS, also=also, benchmark=True, **options)
 
 
 @dataclass
@@ -129,15 +136,21 @@ class RegionDashboard:
 
 
 def region_dashboard(region: Region, stores: QuerySet[Store]) -> RegionDashboard:
+    """The stores' scores are read once (`score_cube`): trends, ROR, movement, the change since
+    coaching began and the categories' spread all come from that read."""
     stores = list(stores.filter(region=region).order_by("code"))
     ids = [s.id for s in stores]
-    week = latest_scored_week(ids) if ids else None
+    if not ids:
+        return RegionDashboard(region, None)
+    began = first_coaching_week(ids)
+    cube = _page_cube(ids, began)
+    week = cube.week
     if week is None:
         return RegionDashboard(region, None)
     weeks = week_axis(week, HISTORY_WEEKS)
-    trends = category_trends(store_ids=ids, week=week)
+    trends = cube.trends()
     categories = [t.category for t in trends[ids[0]]]
-    ror = ror_by_store(ids, weeks)
+    ror = cube.ror(weeks)
     goals = Goal.objects.filter(store_id__in=ids, status=Goal.Status.ACTIVE)
     progress = progress_of(list(goals.select_related("category", "store")), trends, week)
     goals_by_store: dict[int, Counter] = defaultdict(Counter)
@@ -164,7 +177,6 @@ def region_dashboard(region: Region, stores: QuerySet[Store]) -> RegionDashboard
                 risk=round(-drift + 2 * off, 2),
             )
         )
-    began = first_coaching_week(ids)
     return RegionDashboard(
         region=region,
         week=week,
@@ -174,10 +186,10 @@ def region_dashboard(region: Region, stores: QuerySet[Store]) -> RegionDashboard
         average_ror=[mean_or_none([ror[s][n] for s in ids]) for n in range(len(weeks))],
         goal_status=Counter(p.status for p in progress),
         at_risk=sorted((r for r in rows if r.risk > 0), key=lambda r: -r.risk)[:AT_RISK],
-        movement=improving_and_declining(store_ids=ids, end=week),
-        since_coaching=since_coaching(ids, categories, began, week),
+        movement=improving_and_declining(store_ids=ids, end=week, cube=cube),
+        since_coaching=since_coaching(ids, categories, began, week, cube=cube),
         impact=region_impact(ids, week=week, began=began),
-        distribution=category_spread(ids, categories, weeks),
+        distribution=category_spread(cube, categories, weeks),
     )
 
 
@@ -196,17 +208,18 @@ class CategorySpread:
 
 
 def category_spread(
-    store_ids: Sequence[int], categories: Sequence[Category], weeks: list[dt.date]
+    cube: ScoreCube, categories: Sequence[Category], weeks: list[dt.date]
 ) -> list[CategorySpread]:
+    """As `region_distribution(..., chain=True)` over these categories, from the page's cube."""
     index = {w: n for n, w in enumerate(weeks)}
-    rows = region_distribution(store_ids=store_ids, start=weeks[0], end=weeks[-1], chain=True)
+    codes = {c.id: c.code for c in categories}
+    cells = [row for row in cube.rows(weeks[0], weeks[-1]) if row[2] in codes]
     averages = {c.code: [None] * len(weeks) for c in categories}
     latest: dict[str, RegionCategoryWeek] = {}
-    for row in rows:
-        if row.category in averages:
-            averages[row.category][index[row.week]] = row.average
-            if row.week == weeks[-1]:
-                latest[row.category] = row
+    for row in distribution(cells, {0: CHAIN}, codes, chain=True):
+        averages[row.category][index[row.week]] = row.average
+        if row.week == weeks[-1]:
+            latest[row.category] = row
     return [CategorySpread(c, averages[c.code], latest.get(c.code)) for c in categories]
 
 
@@ -229,15 +242,16 @@ def chain_overview(regions: Sequence[Region], stores: QuerySet[Store]) -> ChainO
     """The regions side by side and the categories across all of them, for an admin."""
     region_of = dict(stores.values_list("id", "region_id"))
     ids = list(region_of)
-    week = latest_scored_week(ids) if ids else None
+    cube = score_cube(ids, weeks=HISTORY_WEEKS)
+    week = cube.week
     if week is None:
         return ChainOverview(None, [RegionRow(r, 0, None, None) for r in regions])
     weeks = week_axis(week, HISTORY_WEEKS)
-    ror = ror_by_store(ids, weeks)
+    ror = cube.ror(weeks)
     rows = []
     for region in regions:
         mine = [s for s, r in region_of.items() if r == region.id]
         series = [mean_or_none([ror[s][n] for s in mine]) for n in range(len(weeks))]
         rows.append(RegionRow(region, len(mine), series[-1], change(series)))
     categories = list(Category.objects.filter(active=True))
-    return ChainOverview(week, rows, category_spread(ids, categories, weeks))
+    return ChainOverview(week, rows, category_spread(cube, categories, weeks))

@@ -11,8 +11,9 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Min, Prefetch, Q
 
 from scoring import maths
+from scoring.cube import ScoreCube
 from scoring.models import Category
-from scoring.selectors import combined_scores, latest_scored_week, weekly_ror
+from scoring.selectors import combined_scores, latest_scored_week
 from scoring.weeks import week_start, weeks_back
 
 from ..models import CoachingTip, ModuleCompletion, WeeklyPlan
@@ -23,27 +24,6 @@ IMPACT_CACHE_SECONDS = 15 * 60
 
 def week_axis(end: dt.date, count: int) -> list[dt.date]:
     return [weeks_back(end, n) for n in range(count - 1, -1, -1)]
-
-
-def series_by_store_and_category(
-    store_ids: Sequence[int], weeks: list[dt.date]
-) -> dict[tuple[int, int], list[float | None]]:
-    """{(store id, category id): scores aligned to `weeks`, None where unscored}, one query."""
-    index = {week: n for n, week in enumerate(weeks)}
-    series: dict[tuple[int, int], list[float | None]] = defaultdict(lambda: [None] * len(weeks))
-    for store, _region, category, week, score in combined_scores(
-        store_ids=store_ids, start=weeks[0], end=weeks[-1]
-    ):
-        series[(store, category)][index[week]] = round(score, 1)
-    return series
-
-
-def ror_by_store(store_ids: Sequence[int], weeks: list[dt.date]) -> dict[int, list[float | None]]:
-    index = {week: n for n, week in enumerate(weeks)}
-    result: dict[int, list[float | None]] = defaultdict(lambda: [None] * len(weeks))
-    for point in weekly_ror(start=weeks[0], end=weeks[-1], store_ids=store_ids):
-        result[point.store_id][index[point.week]] = point.ror
-    return result
 
 
 def change(values: Sequence[float | None]) -> float | None:
@@ -77,16 +57,23 @@ def since_coaching(
     categories: Sequence[Category],
     began: dt.date | None,
     end: dt.date,
+    *,
+    cube: ScoreCube | None = None,
 ) -> list[SinceCoaching]:
     """Average score per category in the week before coaching began and now, over these
-    stores: the plan's own week already carries some of its effect."""
+    stores: the plan's own week already carries some of its effect. With `cube` (these stores'
+    scores, read for a page with the week before coaching began), no query."""
     if began is None:
         return []
     before = weeks_back(began, 1)
+    if cube is None:
+        rows = combined_scores(store_ids=store_ids, start=before, end=end)
+    elif sorted(cube.store_ids) != sorted(store_ids):
+        raise ValueError("the cube holds other stores")
+    else:
+        rows = cube.rows(before, end, only=(before, end)) if before <= end else []
     then, now = defaultdict(list), defaultdict(list)
-    for _store, _region, category, week, score in combined_scores(
-        store_ids=store_ids, start=before, end=end
-    ):
+    for _store, _region, category, week, score in rows:
         if week == before:
             then[category].append(score)
         if week == end:
