@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.core.cache import cache
+from django.db.models import Count, Max
 
 from .models import Category, Kpi, KpiReading, Store
 from .selectors import CategoryTrend, combined_scores
@@ -187,6 +188,25 @@ def chain_drivers(week: dt.date) -> DriverAnalysis | None:
         stores = list(Store.objects.values_list("id", flat=True))
         analysis = key_drivers(stores, end=week, kpi=Kpi.SALES, reps=0)
         cache.set(key, analysis, timeout=6 * 3600)
+    return analysis
+
+
+DRIVERS_CACHE_SECONDS = 3600
+
+
+def chain_key_drivers(*, kpi: str, horizon: int, end: dt.date) -> DriverAnalysis:
+    """The chain's drivers of a KPI as the API serves them: computed once per KPI, horizon, week
+    and state of the KPI readings, then served from the cache for DRIVERS_CACHE_SECONDS, so a
+    request never pays for the bootstrap twice (and a flood of requests costs one analysis)."""
+    readings = KpiReading.objects.filter(kpi=kpi).aggregate(n=Count("id"), last=Max("week"))
+    key = (
+        f"scoring:key-drivers:{kpi}:{horizon}:{end.isoformat()}:{readings['n']}:{readings['last']}"
+    )
+    analysis = cache.get(key)
+    if analysis is None:
+        stores = list(Store.objects.values_list("id", flat=True))
+        analysis = key_drivers(stores, end=end, kpi=kpi, horizon=horizon)
+        cache.set(key, analysis, timeout=DRIVERS_CACHE_SECONDS)
     return analysis
 
 

@@ -12,8 +12,8 @@ from rest_framework.response import Response
 
 from config.api import CodeField, ScopedQuerysetMixin, WeekField, int_param
 
-from ..access import all_stores, kpi_readings_visible_to, no_stores, stores_visible_to
-from ..drivers import key_drivers
+from ..access import kpi_readings_visible_to, no_stores, stores_visible_to
+from ..drivers import chain_key_drivers
 from ..kpis import import_kpis
 from ..models import Kpi, KpiReading
 from ..weeks import week_start
@@ -108,10 +108,5 @@ class DriversView(ScopedQuerysetMixin, generics.GenericAPIView):
         if kpi not in Kpi.values:
             raise ValidationError({"kpi": f"one of {', '.join(Kpi.values)}"})
         horizon = int_param(request, "horizon", default=4, low=1, high=12)
-        analysis = key_drivers(
-            list(all_stores().values_list("id", flat=True)),
-            end=week_start(timezone.localdate()),
-            kpi=kpi,
-            horizon=horizon,
-        )
+        analysis = chain_key_drivers(kpi=kpi, horizon=horizon, end=week_start(timezone.localdate()))
         return Response(DriverAnalysisSerializer(analysis).data)

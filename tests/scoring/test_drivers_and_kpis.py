@@ -126,3 +126,27 @@ def test_kpi_import_is_all_or_nothing_with_row_errors():
     assert KpiReading.objects.get(store=store, kpi="sales").value == 1300
     header = import_kpis(io.BytesIO(b"store,week\n"))
     assert str(header.errors[0]).startswith("line 1: expected the header")
+
+
+@pytest.mark.django_db
+def test_the_drivers_endpoint_computes_once_per_kpi_state_not_per_request(monkeypatch):
+    from rest_framework.test import APIClient
+
+    from scoring import drivers
+    from scoring.models import Role
+    from tests.factories import user_with_role
+
+    computed = []
+    real = drivers.key_drivers
+    monkeypatch.setattr(drivers, "key_drivers", lambda *a, **k: computed.append(1) or real(*a, **k))
+    client = APIClient()
+    client.force_login(user_with_role(Role.TRAINER))
+    for _ in range(5):
+        assert client.get("/api/v1/drivers/").status_code == 200
+    assert len(computed) == 1, "five requests, one analysis"
+    store = StoreFactory()
+    KpiReading.objects.create(store=store, week=THIS_WEEK, kpi="sales", value=1000)
+    client.get("/api/v1/drivers/")
+    assert len(computed) == 2, "a new KPI reading is a new analysis"
+    client.get("/api/v1/drivers/?horizon=2")
+    assert len(computed) == 3
