@@ -19,7 +19,8 @@ if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-set-SECRET_KEY-in-production")
 else:
     SECRET_KEY = env.str("SECRET_KEY")  # no default outside DEBUG: refuse to start without one
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+# The test runner adds "testserver" itself; a deployment names its own hosts.
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -132,7 +133,13 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+# Per (username, address): one attacker cannot lock a user out for everyone behind the same proxy.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# ...and per address, whatever the usernames (password spraying): config.auth.AxesHandler.
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=30)
+AXES_HANDLER = "config.auth.AxesHandler"
+# REMOTE_ADDR, or X-Forwarded-For as written by the TRUSTED_PROXY_COUNT proxies in front.
+AXES_CLIENT_IP_CALLABLE = "config.auth.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -153,14 +160,41 @@ CONTENT_SECURITY_POLICY = {
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG:
-    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
+# Production over HTTPS (`check --deploy` is clean with these set); the laptop mode needs none.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Behind a reverse proxy that sets X-Forwarded-Proto and X-Forwarded-For (overwriting any a client
+# sent): TRUST_PROXY_HEADERS=true, and TRUSTED_PROXY_COUNT if more than one proxy is in the chain.
+# Unset, those headers are ignored: a client could write anything into them.
+TRUST_PROXY_HEADERS = env.bool("TRUST_PROXY_HEADERS", default=False)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if TRUST_PROXY_HEADERS else 0)
+_proxy_ssl_header = env.list(
+    "SECURE_PROXY_SSL_HEADER",
+    default=["HTTP_X_FORWARDED_PROTO", "https"] if TRUST_PROXY_HEADERS else [],
+)
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if _proxy_ssl_header else None
+# The OpenAPI schema and Swagger UI: public in the laptop mode, signed-in users only otherwise.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
+# API tokens older than this many days are refused (0: they never expire).
+API_TOKEN_MAX_AGE_DAYS = env.int("API_TOKEN_MAX_AGE_DAYS", default=0)
+# `demo` and `quickstart --reset-demo` overwrite data and set the public demo password: only in
+# the laptop mode unless allowed here (each still refuses a database holding non-demo data).
+DEMO_COMMANDS_ALLOWED = env.bool("DEMO_COMMANDS_ALLOWED", default=DEBUG)
+
+# One cache for every process (DRF throttle counters, cached reports): CACHE_URL or REDIS_URL,
+# e.g. redis://127.0.0.1:6379/1; unset, each process keeps its own in memory.
+CACHES = {
+    "default": env.cache_url("CACHE_URL", default=env.str("REDIS_URL", default="locmemcache://"))
+}
 
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous call then gets 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "config.auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -168,6 +202,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    # Throttles key anonymous callers by address: never by a client-written X-Forwarded-For.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "user": env.str("API_THROTTLE_RATE", default="2000/hour"),
         "token": env.str("API_TOKEN_THROTTLE_RATE", default="20/minute"),  # password guesses
@@ -182,14 +218,29 @@ SPECTACULAR_SETTINGS = {
     "and stores or regions; another store's object answers 404.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["config.auth.ApiDocsPermission"],  # reads API_DOCS_PUBLIC per request
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# SMTP when EMAIL_HOST is set, else the console (the laptop mode prints the mail).
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=bool(EMAIL_HOST))
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ROR Coach <coach@localhost>")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
 # --- Celery: unset broker = run every task eagerly, in-process -------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -200,6 +251,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Time limits and the broker's visibility timeout: see after COACH_BATCH_CHUNK below.
 
 # --- Scoring --------------------------------------------------------------------------------
 # A score built from fewer responses than this is shown but marked low confidence.
@@ -212,6 +264,11 @@ SCORING_NOISE_WEEKS = env.int("SCORING_NOISE_WEEKS", default=12)
 SCORING_NOISE_FLOOR = env.float("SCORING_NOISE_FLOOR", default=1.0)
 # Import batches: rows per INSERT; bounded so memory stays flat whatever the file size.
 SCORING_IMPORT_BATCH = env.int("SCORING_IMPORT_BATCH", default=5000)
+# Score integrity: how many weeks back a person (web, API) may date questionnaire responses and
+# imports (system writes with no user, such as commands and the demo, are exempt), and how many
+# respondents one questionnaire submission may carry.
+SCORE_BACKDATE_WEEKS = env.int("SCORE_BACKDATE_WEEKS", default=8)
+SCORE_MAX_RESPONDENTS = env.int("SCORE_MAX_RESPONDENTS", default=500)
 
 LOGGING = {
     "version": 1,
@@ -222,6 +279,8 @@ LOGGING = {
 }
 
 # --- Coaching and the LLM ---------------------------------------------------------------------
+# Active goals a manager may hold per store (each one goes into every weekly plan's prompt).
+GOALS_PER_MANAGER = env.int("GOALS_PER_MANAGER", default=10)
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
 OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
@@ -265,17 +324,44 @@ COACH_PRICE_OUTPUT_PER_MTOK = env.float("COACH_PRICE_OUTPUT_PER_MTOK", default=0
 COACH_CLAIM_SECONDS = env.int("COACH_CLAIM_SECONDS", default=600)
 # Plans are generated on Monday at this local hour in each store's time zone.
 COACH_SCHEDULE_HOUR = env.int("COACH_SCHEDULE_HOUR", default=6)
-# Managers per Celery task when the week fans out: several times COACH_LLM_CONCURRENCY, so the
-# per-task cost of loading the week (about 0.3 s for a 2,000-store chain) is spread thin.
-COACH_BATCH_CHUNK = env.int("COACH_BATCH_CHUNK", default=256)
+# Managers per Celery task when the week fans out: a few times COACH_LLM_CONCURRENCY, so the
+# per-task cost of loading the week (about 0.3 s for a 2,000-store chain) is spread thin, and
+# small enough that the task's time limit, hence the redelivery of a dead worker's task, is short.
+COACH_BATCH_CHUNK = env.int("COACH_BATCH_CHUNK", default=64)
+# A store whose Monday run was missed (beat or broker down) is caught up by a later hourly tick
+# for this long after its COACH_SCHEDULE_HOUR: its pairs without a plan or a live claim.
+COACH_CATCHUP_HOURS = env.int("COACH_CATCHUP_HOURS", default=48)
+# Worst case for one plan: the question and its one repair each time out on every attempt, with
+# the longest backoff (60 s) between attempts.
+COACH_PLAN_WORST_SECONDS = env.int(
+    "COACH_PLAN_WORST_SECONDS",
+    default=int(2 * (COACH_LLM_ATTEMPTS * OPENAI_TIMEOUT + 60 * (COACH_LLM_ATTEMPTS - 1))),
+)
+# A chunk runs in waves of COACH_LLM_CONCURRENCY plans: its worst case, plus a minute to load and
+# send digests, is the soft limit; the hard limit a minute later (enforced by the prefork pool).
+CELERY_TASK_SOFT_TIME_LIMIT = env.int(
+    "CELERY_TASK_SOFT_TIME_LIMIT",
+    default=-(-COACH_BATCH_CHUNK // max(1, COACH_LLM_CONCURRENCY)) * COACH_PLAN_WORST_SECONDS + 60,
+)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=CELERY_TASK_SOFT_TIME_LIMIT + 60)
+# Redis redelivers a task whose worker died (acks_late) after this long: a bit above the hard
+# limit, so a live task is never delivered twice, and a dead worker's chunks are redone promptly.
+# Workers look for such tasks every tenth of it (1 to 60 s; kombu's own default is 100 s).
+_visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _visibility_timeout,
+    "unacked_restore_interval": max(1, min(60, _visibility_timeout // 10)),
+    "unacked_restore_throttle": 1,
+}
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 CELERY_TASK_ROUTES = {"coaching.tasks.generate_plans": {"queue": "llm"}}
 CELERY_BEAT_SCHEDULE = {
-    # Hourly around Monday in UTC; the task picks the stores whose local time is COACH_SCHEDULE_HOUR.
+    # Hourly; the task picks the stores whose local time is Monday COACH_SCHEDULE_HOUR, and catches
+    # up the plans a missed tick left undone (COACH_CATCHUP_HOURS).
     "weekly-coaching": {
         "task": "coaching.tasks.schedule_weekly_coaching",
-        "schedule": crontab(minute=0, day_of_week="sun,mon,tue"),
+        "schedule": crontab(minute=0),
     },
     "lead-summaries": {
         "task": "coaching.tasks.send_lead_summaries",

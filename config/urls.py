@@ -1,9 +1,13 @@
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -13,8 +17,10 @@ from coaching.plans.api import PlanViewSet, TipViewSet
 from coaching.tracking.api import EngagementViewSet, ImpactView, ProgressViewSet
 from scoring import api as scoring_api
 from scoring import views as scoring_views
+from scoring.services import api_token
 
 from . import views
+from .auth import token_expired
 
 router = DefaultRouter()
 router.register("regions", scoring_api.RegionViewSet, basename="region")
@@ -41,11 +47,28 @@ class TokenView(ObtainAuthToken):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        # A token past API_TOKEN_MAX_AGE_DAYS is replaced, not handed out again.
+        expired = any(token_expired(token) for token in Token.objects.filter(user=user))
+        return Response({"token": api_token(user, rotate=expired)})
+
 
 # Swagger UI's page carries a small inline <style>; its scripts stay same-origin files.
 swagger_ui = csp_update({"style-src": ["'unsafe-inline'"]})(
     SpectacularSwaggerSplitView.as_view(url_name="schema")
 )
+
+
+def api_docs(request, *args, **kwargs):
+    """Swagger UI; unless API_DOCS_PUBLIC, a visitor who is not signed in goes to the login page
+    (the schema itself answers 401 through config.auth.ApiDocsPermission)."""
+    if not (settings.API_DOCS_PUBLIC or request.user.is_authenticated):
+        return redirect_to_login(request.get_full_path())
+    return swagger_ui(request, *args, **kwargs)
+
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -64,5 +87,5 @@ urlpatterns = [
     path("api/v1/impact/", ImpactView.as_view(), name="impact"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", swagger_ui, name="swagger-ui"),
+    path("api/docs/", api_docs, name="swagger-ui"),
 ]

@@ -276,3 +276,30 @@ def _reading(rng, store, week, spec, target: float) -> MetricInput:
     return MetricInput(
         store=store, week=week, metric=spec.code, value=round(value, 2), sample_size=sample
     )
+
+
+DEMO_STORE_CODE = r"^S[0-9]{3}$"
+DEMO_USERNAME = r"^(admin|trainer|lead\.[a-z]+|manager\.s[0-9]{3})$"
+
+
+def non_demo_data() -> list[str]:
+    """What in the database the demo did not make (a line each, a few examples), so rebuilding
+    the demo, which resets `admin` and every demo login to the public password, would overwrite
+    real data. Empty for a fresh database or one holding only the demo."""
+    found = []
+    checks = [
+        ("regions", Region.objects.exclude(code__in=[code for code, _, _ in REGIONS]), "code"),
+        ("stores", Store.objects.exclude(code__regex=DEMO_STORE_CODE), "code"),
+        (
+            "users",
+            get_user_model()
+            .objects.exclude(username__regex=DEMO_USERNAME, email__endswith="@demo.invalid")
+            .order_by("pk"),
+            "username",
+        ),
+    ]
+    for label, rows, field in checks:
+        examples = list(rows.values_list(field, flat=True)[:3])
+        if examples:
+            found.append(f"{label} not from the demo, e.g. {', '.join(examples)}")
+    return found

@@ -1,7 +1,12 @@
 """Which weekly plans and tips a user may see and answer (the rule is in `coaching.access`), and
 which (manager, store) pairs the weekly batch coaches."""
 
+import datetime as dt
+from collections.abc import Iterable
+
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from scoring.models import Profile, Role
 
@@ -48,3 +53,20 @@ def coached_pairs(*, store_code: str | None = None) -> list[tuple[int, int]]:
         Q(stores__code=store_code) if store_code else Q(stores__isnull=False)
     )
     return sorted(set(pairs.values_list("user_id", "stores__id")))
+
+
+def uncoached_pairs(week: dt.date, pairs: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Those of these pairs with no ready or fallback plan for the week and no live claim (a run
+    coaching it now): what a missed schedule still owes. One query."""
+    wanted = set(pairs)
+    if not wanted:
+        return []
+    live = timezone.now() - dt.timedelta(seconds=settings.COACH_CLAIM_SECONDS)
+    settled = WeeklyPlan.objects.filter(
+        Q(status__in=(WeeklyPlan.Status.READY, WeeklyPlan.Status.FALLBACK))
+        | Q(claimed_at__gte=live),
+        week=week,
+        manager_id__in={m for m, _ in wanted},
+        store_id__in={s for _, s in wanted},
+    ).values_list("manager_id", "store_id")
+    return sorted(wanted - set(settled))

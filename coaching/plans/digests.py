@@ -25,6 +25,8 @@ def send_digests(week: dt.date, pairs: Sequence[tuple[int, int]]) -> int:
     it; a send that fails is released for the next run and logged, never failing the batch.
     """
     wanted = set(pairs)
+    # Claimed and read in one transaction: a database failure before the commit (a restart, a
+    # dropped connection) leaves every digest unclaimed for the task's retry, none marked sent.
     with transaction.atomic():
         candidates = (
             WeeklyPlan.objects.select_for_update(skip_locked=True)
@@ -39,16 +41,16 @@ def send_digests(week: dt.date, pairs: Sequence[tuple[int, int]]) -> int:
             .values_list("id", "manager_id", "store_id")
         )
         claimed = [plan_id for plan_id, m, s in candidates if (m, s) in wanted]
-        WeeklyPlan.objects.filter(id__in=claimed).update(emailed_at=timezone.now())
-    if not claimed:
-        return 0
-    plans = (
-        WeeklyPlan.objects.filter(id__in=claimed)
-        .select_related("manager", "store")
-        .prefetch_related(
-            Prefetch("tips", queryset=CoachingTip.objects.select_related("category", "module"))
+        if not claimed:
+            return 0
+        plans = list(
+            WeeklyPlan.objects.filter(id__in=claimed)
+            .select_related("manager", "store")
+            .prefetch_related(
+                Prefetch("tips", queryset=CoachingTip.objects.select_related("category", "module"))
+            )
         )
-    )
+        WeeklyPlan.objects.filter(id__in=claimed).update(emailed_at=timezone.now())
     failed = []
     for plan in plans:
         try:

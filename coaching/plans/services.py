@@ -3,6 +3,7 @@ and the moment a plan was first read. The batch that calls `save_plan` is in `ba
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -144,8 +145,7 @@ def save_plan(
             plan.save(update_fields=["claimed_at", "claim_token"])
             return PlanOutcome("reused")  # another delivery finished it while we were coaching
         fresh = created or not plan.fingerprint  # a row its claim made holds no plan yet
-        if not fresh:
-            plan.tips.all().delete()
+        answered = [] if fresh else _keep_answered_tips(plan)
         plan.data_week = context.data_week
         plan.fingerprint = fingerprint
         plan.focus = [
@@ -166,8 +166,9 @@ def save_plan(
                 used.model,
                 used.prompt_version,
             )
-            _save_tips(plan, answer, context)
-        plan.emailed_at = plan.claimed_at = None
+            _save_tips(plan, answer, context, answered)
+        # emailed_at stays: a week's digest goes out once, a regenerated plan is read on the web.
+        plan.claimed_at = None
         plan.claim_token = ""
         plan.save()
         log_calls(calls, plan=plan)
@@ -178,22 +179,56 @@ def save_plan(
     return PlanOutcome("created" if fresh else "updated")
 
 
-def _save_tips(plan: WeeklyPlan, answer: Answer[PlanOut], context: WeekContext) -> None:
-    """The answer's tips, each with the playbook practice it uses (none for an LLM's tip)."""
+ANSWERED = (
+    Q(done_at__isnull=False)
+    | Q(helpful__isnull=False)
+    | ~Q(comment="")
+    | ~Q(dismissed_reason="")
+    | ~Q(followup_answer="")
+)
+
+
+def _keep_answered_tips(plan: WeeklyPlan) -> list[CoachingTip]:
+    """Regeneration replaces only the tips the manager has not answered: a tip marked done,
+    helpful or not, commented, dismissed or followed up stays with the plan. Returns those kept."""
+    plan.tips.exclude(ANSWERED).delete()
+    return list(plan.tips.order_by("order", "id"))
+
+
+def _save_tips(
+    plan: WeeklyPlan,
+    answer: Answer[PlanOut],
+    context: WeekContext,
+    answered: Sequence[CoachingTip] = (),
+) -> None:
+    """The answer's tips, each with the playbook practice it uses (none for an LLM's tip). An
+    answered tip of a category the answer coaches again takes that new tip's place (one tip per
+    category); answered tips of categories no longer in focus follow the new ones."""
     categories = {t.category.code: t.category for t in context.trends[plan.store_id]}
     modules = {m.slug: m for m in context.modules}
-    CoachingTip.objects.bulk_create(
-        [
-            CoachingTip(
-                plan=plan,
-                category=categories[tip.category],
-                order=order,
-                title=tip.title.strip()[:120],
-                why=tip.why.strip(),
-                steps=[step.strip() for step in tip.steps],
-                module=modules.get(tip.module_slug or ""),
-                practice_key=answer.practices.get(tip.category, ""),
-            )
-            for order, tip in enumerate(answer.out.tips, start=1)
-        ]
-    )
+    kept: dict[int, list[CoachingTip]] = {}
+    for tip in answered:
+        kept.setdefault(tip.category_id, []).append(tip)
+    new, ordered = [], []
+    for tip in answer.out.tips:
+        category = categories[tip.category]
+        if category.id in kept:
+            ordered += kept.pop(category.id)
+            continue
+        made = CoachingTip(
+            plan=plan,
+            category=category,
+            title=tip.title.strip()[:120],
+            why=tip.why.strip(),
+            steps=[step.strip() for step in tip.steps],
+            module=modules.get(tip.module_slug or ""),
+            practice_key=answer.practices.get(tip.category, ""),
+        )
+        new.append(made)
+        ordered.append(made)
+    ordered += [tip for tips in kept.values() for tip in tips]
+    for order, tip in enumerate(ordered, start=1):
+        tip.order = order
+    CoachingTip.objects.bulk_create(new)
+    if answered:
+        CoachingTip.objects.bulk_update(answered, ["order"])

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 
 from coaching.demo import create_demo_goals, create_demo_history, load_demo_modules
 from scoring.access import all_stores
+from scoring.management.commands.demo import refuse_unless_demo_database
 
 
 class Command(BaseCommand):
@@ -12,12 +13,21 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="do everything but serve")
         parser.add_argument("--reset-demo", action="store_true", help="rebuild the demo data")
         parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="run even outside the laptop mode or over non-demo data (resets demo logins)",
+        )
 
-    def handle(self, *args, no_serve: bool, reset_demo: bool, addrport: str, **options):
+    def handle(
+        self, *args, no_serve: bool, reset_demo: bool, addrport: str, force: bool = False, **options
+    ):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
+        if not force:  # the demo data below, and the demo logins, are for the laptop mode only
+            refuse_unless_demo_database()
         if reset_demo or not all_stores().exists():
-            call_command("demo", stdout=self.stdout)
+            call_command("demo", force=True, stdout=self.stdout)
         else:
             self.stdout.write("Demo data already present (--reset-demo rebuilds it).")
         modules = load_demo_modules()

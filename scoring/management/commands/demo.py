@@ -1,7 +1,27 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
-from scoring.demo import DEMO_PASSWORD, build_demo
+from scoring.demo import DEMO_PASSWORD, build_demo, non_demo_data
 from scoring.weeks import week_label
+
+
+def refuse_unless_demo_database() -> None:
+    """Raise CommandError when the demo would overwrite a real installation: outside the laptop
+    mode (DEMO_COMMANDS_ALLOWED, on with DEBUG), or when the database holds non-demo data."""
+    if not settings.DEMO_COMMANDS_ALLOWED:
+        raise CommandError(
+            "Refusing to build the demo: this is not the laptop mode (DEBUG is off and "
+            "DEMO_COMMANDS_ALLOWED is not set), and the demo resets `admin` and every demo login "
+            f"to the public password {DEMO_PASSWORD!r}. Pass --force to build it anyway."
+        )
+    found = non_demo_data()
+    if found:
+        raise CommandError(
+            "Refusing to build the demo over a database with real data ("
+            + "; ".join(found)
+            + "): it would overwrite demo-coded stores and reset `admin` to the public demo "
+            "password. Pass --force to build it anyway."
+        )
 
 
 class Command(BaseCommand):
@@ -11,8 +31,15 @@ class Command(BaseCommand):
         parser.add_argument("--stores", type=int, default=24)
         parser.add_argument("--weeks", type=int, default=26)
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="build even outside the laptop mode or over non-demo data (resets demo logins)",
+        )
 
-    def handle(self, *args, stores: int, weeks: int, seed: int, **options):
+    def handle(self, *args, stores: int, weeks: int, seed: int, force: bool = False, **options):
+        if not force:
+            refuse_unless_demo_database()
         summary = build_demo(stores=stores, weeks=weeks, seed=seed)
         self.stdout.write(
             self.style.SUCCESS(

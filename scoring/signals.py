@@ -1,0 +1,20 @@
+"""A password change revokes the user's API token: whoever held the old password may have taken it."""
+
+from django.conf import settings
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
+from rest_framework.authtoken.models import Token
+
+
+@receiver(pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="scoring.revoke_token")
+def revoke_token_on_password_change(sender, instance, raw=False, update_fields=None, **kwargs):
+    """Compare the stored hash with the one being saved; a new one deletes the token (a fresh one
+    comes from the token endpoint with the new password)."""
+    if raw or instance.pk is None:
+        return
+    if update_fields is not None and "password" not in update_fields:
+        return  # e.g. last_login on every sign-in: no extra query
+    stored = sender._default_manager.filter(pk=instance.pk).values_list("password", flat=True)
+    old = stored.first()
+    if old is not None and old != instance.password:
+        Token.objects.filter(user_id=instance.pk).delete()
