@@ -20,7 +20,8 @@ urlpatterns = [
     path("regions/<slug:code>/", tracking.region_dashboard, name="region"),
     path("regions/<slug:code>/history.csv", tracking.region_history_csv, name="region-history-csv"),
     path("regions/<slug:code>/impact.csv", tracking.region_impact_csv, name="region-impact-csv"),
-    path("stores/<str:code>/", tracking.store_detail, name="store"),
+    # `path`: a store code holding "/" still has a page (and its region's dashboard a link to it).
+    path("stores/<path:code>/", tracking.store_detail, name="store"),
     path("studio/", studio.module_index, name="studio"),
     path("studio/new/", studio.module_create, name="studio-new"),
     path("studio/draft/", studio.module_draft, name="studio-draft"),

@@ -2,9 +2,12 @@
 parameters, pagination, one error body, and service errors as 4xx."""
 
 import datetime as dt
+import traceback
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.db.models import QuerySet
@@ -88,12 +91,39 @@ class Pagination(pagination.PageNumberPagination):
     max_page_size = 500
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = 413
+    default_code = "request_too_large"
+    default_detail = "The request body is too large."
+
+
+def _hostile_body(exc) -> exceptions.APIException | None:
+    """A body no parser should try: too big, too many fields, or JSON nested so deep that
+    parsing it runs out of stack (a RecursionError raised while parsing, not elsewhere)."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return RequestTooLarge(f"The request body is over the limit of {limit} bytes.")
+    if isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return exceptions.ParseError(
+            f"The request holds more than {limit} fields.", code="too_many_fields"
+        )
+    if isinstance(exc, RecursionError) and any(
+        frame.f_globals.get("__name__", "").startswith(("json", "rest_framework.parsers"))
+        for frame, _ in traceback.walk_tb(exc.__traceback__)
+    ):
+        return exceptions.ParseError("JSON parse error - the data is nested too deeply.")
+    return None
+
+
 def exception_handler(exc, context):
     """Every error answers `{"error": {"status", "code", "detail", "fields"?}}`.
 
     Services raise Django's ValidationError and PermissionDenied; they become 400 and 403 here, so
-    a rule broken deep in a service is a clear 4xx, never a 500.
+    a rule broken deep in a service is a clear 4xx, never a 500. A hostile body (too big, too
+    many fields, nested too deep) is a 413 or 400 in the same shape, never Django's HTML page.
     """
+    exc = _hostile_body(exc) or exc
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -4,6 +4,7 @@ the rules on targets and dates, and the status transitions, live in one place.""
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +15,30 @@ from scoring.selectors import latest_scored_week, store_trends
 from ..models import Goal
 
 Status = Goal.Status
+MAX_INTENT = Goal._meta.get_field("intent").max_length  # 500: the words a prompt carries
+
+
+def _intent(text: str) -> str:
+    text = text.strip()
+    if len(text) > MAX_INTENT:
+        raise ValidationError(
+            f"the goal's text must be at most {MAX_INTENT} characters, got {len(text)}"
+        )
+    return text
+
+
+def _room_for_another(manager, store: Store) -> None:
+    """A manager keeps at most GOALS_PER_MANAGER active goals per store: each goes into every
+    weekly plan's prompt, so an unlimited number would make prompts unlimited too."""
+    most = settings.GOALS_PER_MANAGER
+    # Locks the manager's active goals there, so two requests at once cannot both pass.
+    active = Goal.objects.select_for_update().filter(
+        manager=manager, store=store, status=Status.ACTIVE
+    )
+    if len(active.values_list("pk", flat=True)) >= most:
+        raise ValidationError(
+            f"at most {most} active goals per store; close or drop one before adding another"
+        )
 
 
 def _target(value) -> Decimal:
@@ -43,6 +68,8 @@ def create_goal(
     target = _target(target_score)
     if due_date <= timezone.localdate():
         raise ValidationError("due date must be in the future")
+    intent = _intent(intent)
+    _room_for_another(manager, store)
     baseline = _latest_score(store, category.id)
     return Goal.objects.create(
         manager=manager,
@@ -50,7 +77,7 @@ def create_goal(
         category=category,
         target_score=target,
         due_date=due_date,
-        intent=intent.strip()[:500],
+        intent=intent,
         baseline_score=None if baseline is None else Decimal(str(baseline)),
     )
 
@@ -74,7 +101,7 @@ def edit_goal(
             raise ValidationError("due date must be in the future")
         goal.due_date = due_date
     if intent is not None:
-        goal.intent = intent.strip()[:500]
+        goal.intent = _intent(intent)
     goal.save(update_fields=["target_score", "due_date", "intent"])
     return goal
 

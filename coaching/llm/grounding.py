@@ -262,7 +262,7 @@ def check(plan: PlanOut, request: PlanRequest) -> list[str]:
     data = {item.category: category_data(item, request) for item in request.focus}
     for number, tip in enumerate(plan.tips, start=1):
         where = f"tip {number}"
-        problems += text_problems(where, tip)
+        problems += text_problems(where, tip, request)
         if tip.category not in data:
             continue  # already refused: its numbers have no category to belong to
         own = data[tip.category]

@@ -34,6 +34,7 @@ from .base import (
 )
 from .grounding import MAX_STEP, MAX_TITLE, MAX_WHY, STEPS
 from .schemas import ModuleDraftOut, PlanOut, narrow_plan, strict_compatible
+from .text_checks import unfence
 
 MODES = ("parse", "json_schema", "json_object")
 AUTO = "auto"
@@ -71,13 +72,23 @@ def forget_servers() -> None:
         _servers.clear()
 
 
+def fence(tag: str, text: str) -> str:
+    """The text inside `<tag>`, without any fence tag of its own in any case or spacing."""
+    return f"<{tag}>{unfence(text)}</{tag}>"
+
+
 def fenced_plan_data(request: PlanRequest) -> str:
-    """The request as JSON, with each goal's free text fenced and labelled as data."""
+    """The request as JSON, with what people wrote fenced as data: goals and module titles and
+    summaries. Category names and focus reasons (ours, quoted in tips) only lose fence tags."""
     data = request.data()
     data.pop("recent_practices")
     for goal in data["goals"]:
-        intent = goal.pop("intent").replace("</manager_goal>", "")
-        goal["intent"] = f"<manager_goal>{intent}</manager_goal>"
+        goal["intent"] = fence("manager_goal", goal.pop("intent"))  # last, as before
+    for module in data["modules"]:
+        module["title"] = fence("module_text", module["title"])
+        module["summary"] = fence("module_text", module["summary"])
+    for item in data["focus"]:
+        item["name"], item["reason"] = unfence(item["name"]), unfence(item["reason"])
     return "DATA (JSON):\n" + json.dumps(data, indent=1)
 
 
@@ -139,12 +150,11 @@ class OpenAICoach:
     def draft_module(
         self, request: ModuleDraftRequest, *, calls: list[CallRecord], repair: Repair | None = None
     ) -> Reply[ModuleDraftOut]:
-        objective = request.objective.replace("</trainer_objective>", "")
         data = {
             "category": request.category,
             "category_name": request.category_name,
             "minutes": request.minutes,
-            "objective": f"<trainer_objective>{objective}</trainer_objective>",
+            "objective": fence("trainer_objective", request.objective),
         }
         messages = [
             {"role": "system", "content": prompts.load(prompts.MODULE_DRAFT)},

@@ -1,6 +1,7 @@
 """Does a tip read as advice a manager can use? Checks on its text alone, no numbers (those are
 `grounding`'s): long enough to say something, no part repeating another, no echo of the JSON it
-was given, and written in English.
+was given, written in English, and plain text: no link, e-mail address or markup the data did not
+hold (a model obeying instructions injected into its input would otherwise mail them to people).
 
 Each problem is short and names the part ("tip 1: step 2 repeats step 1"), because it goes back to
 the model on the one repair attempt.
@@ -21,14 +22,35 @@ STEPS = (2, 4)
 
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")  # letters only: "5-10" and "2026" are not words
 
+# The fences around text people wrote, in prompts (`openai_adapter`). Their tags, in any case or
+# spacing, are taken out of the text they fence (`unfence`), so it can never close its fence.
+FENCES = ("manager_goal", "module_text", "trainer_objective")
+FENCE_TAG = re.compile(r"<\s*/?\s*(?:" + "|".join(FENCES) + r")\s*>", re.IGNORECASE)
+
 # The input's own field names and fences: a tip holding them is echoing the data, not advising.
 _NAMES = {f.name for cls in (PlanRequest, FocusItem, GoalText, ModuleRef) for f in fields(cls)}
 ECHO = re.compile(
-    r'\{\s*"|"\s*:|</?manager_goal|\b(?:'
+    r'\{\s*"|"\s*:|<\s*/?\s*(?:'
+    + "|".join(FENCES)
+    + r")|\b(?:"
     + "|".join(sorted(name for name in _NAMES | {"module_slug"} if "_" in name))
     + r")\b",
     re.IGNORECASE,
 )
+
+# What a plain-text tip never holds unless the data did: links, e-mail addresses, markup.
+LINK = re.compile(
+    r"\b(?:https?://|www\.)[^\s<>\"']+"
+    r"|(?<![@.\w-])(?:[a-z0-9-]+\.)+(?:com|net|org|info|biz|io|co|ai|app|dev|me|ly|xyz|site|online|link"
+    r"|gov|edu|uk|de|fr|eu|us|ru|cn)\b(?:/[^\s<>\"']*)?",
+    re.IGNORECASE,
+)
+EMAIL = re.compile(r"[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+", re.IGNORECASE)
+MARKUP = re.compile(  # a fence's tag is not markup here but an echo (ECHO says so)
+    r"<(?!/?(?:" + "|".join(FENCES) + r")\b)[!/?]?[a-z][^\s<>]*|<!--|\]\(|\b(?:java|vb)script\s*:",
+    re.IGNORECASE,
+)
+_PLAIN = (("a link", LINK), ("an e-mail address", EMAIL), ("markup", MARKUP))
 
 # A heuristic, not language detection: English prose is mostly held together by a few hundred
 # function words (in the playbooks, a third of the words or more). Text in another language, or
@@ -48,8 +70,17 @@ ENGLISH_FLOOR = 0.2
 ENGLISH_MIN_WORDS = 8
 
 
-def text_problems(where: str, tip: TipOut) -> list[str]:
-    """Every reason the tip's text does not read as usable advice; `where` is "tip N"."""
+def unfence(text: str) -> str:
+    """The text without any fence tag, even one its removal would join ("<manager<x>_goal>")."""
+    while FENCE_TAG.search(text):
+        text = FENCE_TAG.sub("", text)
+    return text
+
+
+def text_problems(where: str, tip: TipOut, request: PlanRequest | None = None) -> list[str]:
+    """Every reason the tip's text does not read as usable advice; `where` is "tip N". A link,
+    address or markup is allowed only when it is quoted from the request's module titles and
+    summaries or the manager's goals (without the request, never)."""
     problems = _length(where, "title", tip.title, MIN_TITLE, MAX_TITLE, MIN_WORDS)
     problems += _length(where, "why", tip.why, MIN_WHY, MAX_WHY, 0)
     if not STEPS[0] <= len(tip.steps) <= STEPS[1]:
@@ -64,7 +95,32 @@ def text_problems(where: str, tip: TipOut) -> list[str]:
     ]
     if not reads_as_english(" ".join([tip.why, *tip.steps])):
         problems.append(f"{where}: why and steps must be written in plain English")
+    return problems + plain_text_problems(where, tip, request)
+
+
+def plain_text_problems(where: str, tip: TipOut, request: PlanRequest | None = None) -> list[str]:
+    """Links, e-mail addresses and markup the data did not hold: "tip 1: a link is not allowed
+    in why (https://x.io)"."""
+    given = _given_text(request)
+    problems = []
+    for part, text in _parts(tip):
+        for what, pattern in _PLAIN:
+            for found in pattern.finditer(text):
+                quoted = found[0] if pattern is MARKUP else found[0].rstrip(".,;:!?)]}'\"")
+                if quoted.lower() not in given:
+                    shown = text[found.start() :][:24] if pattern is MARKUP else quoted[:60]
+                    problems.append(f"{where}: {what} is not allowed in {part} ({shown})")
+                    break
     return problems
+
+
+def _given_text(request: PlanRequest | None) -> str:
+    """The free text of the request a tip may quote, lower case: modules' and goals' words."""
+    if request is None:
+        return ""
+    texts = [text for m in request.modules for text in (m.title, m.summary)]
+    texts += [goal.intent for goal in request.goals]
+    return "\n".join(texts).lower()
 
 
 def reads_as_english(text: str) -> bool:

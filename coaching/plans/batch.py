@@ -154,7 +154,9 @@ def build_request(
     context: WeekContext, manager_id: int, store_id: int, first_name: str, store_code: str
 ) -> tuple[PlanRequest, list[focus_rules.Focus]]:
     trends = context.trends[store_id]
-    goals = context.goals.get((manager_id, store_id), [])
+    # The soonest goals, as many as a manager may have (goals made before the cap existed too):
+    # the prompt stays a few KB whatever is in the table.
+    goals = context.goals.get((manager_id, store_id), [])[: settings.GOALS_PER_MANAGER]
     targets = {
         g.category.code: focus_rules.GoalTarget(
             g.category.code, float(g.target_score), g.due_date.strftime("%d %b %Y")

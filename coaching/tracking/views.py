@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from scoring.access import regions_visible_to, require_role, stores_visible_to
+from scoring.csv_safety import safe_row
 from scoring.models import Role
 from scoring.selectors import category_series
 from scoring.weeks import week_label
@@ -58,7 +59,9 @@ def region_history_csv(request, code: str):
     response, writer = _csv_response(f"{region.code}-history.csv")
     writer.writerow(["store_code", "category", "week", "score"])
     for row in category_series(store_ids=list(stores.values_list("id", flat=True)), weeks=26):
-        writer.writerow([row["store"], row["category"], week_label(row["week"]), row["score"]])
+        writer.writerow(
+            safe_row([row["store"], row["category"], week_label(row["week"]), row["score"]])
+        )
     return response
 
 
@@ -70,5 +73,5 @@ def region_impact_csv(request, code: str):
     response, writer = _csv_response(f"{region.code}-impact.csv")
     writer.writerow(IMPACT_CSV_HEADER)
     if report is not None:
-        writer.writerows(csv_row(label, e) for label, e in report_rows(report))
+        writer.writerows(safe_row(csv_row(label, e)) for label, e in report_rows(report))
     return response

@@ -3,6 +3,7 @@ import csv
 from django.core.management.base import BaseCommand, CommandError
 
 from scoring.access import all_stores
+from scoring.csv_safety import safe_row
 from scoring.selectors import category_series
 from scoring.weeks import week_label
 
@@ -28,7 +29,7 @@ class Command(BaseCommand):
             writer.writerow(["store_code", "category", "week", "score"])
             for row in rows:
                 writer.writerow(
-                    [row["store"], row["category"], week_label(row["week"]), row["score"]]
+                    safe_row([row["store"], row["category"], week_label(row["week"]), row["score"]])
                 )
         finally:
             if out is not self.stdout:
