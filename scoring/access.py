@@ -89,6 +89,14 @@ def questions_for(user: AbstractBaseUser) -> QuerySet[Question]:
     return Question.objects.filter(active=True).select_related("category")
 
 
+def stores_open_to_submissions_by(user: AbstractBaseUser) -> QuerySet[Store]:
+    """Where the user may submit questionnaire responses: every store for holders of
+    `scoring.submit_responses` (admins, integration accounts), none for anyone else."""
+    if user.is_active and user.has_perm("scoring.submit_responses"):
+        return Store.objects.all()
+    return Store.objects.none()
+
+
 def no_stores(user: AbstractBaseUser) -> QuerySet[Store]:
     """No rows: the queryset of an endpoint that answers from aggregates, not from a model."""
     return Store.objects.none()

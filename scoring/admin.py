@@ -1,5 +1,11 @@
+"""The Django admin of the chain. Scores, KPIs, metric readings and questionnaire submissions
+are read-only here: they change only through the services, which record who changed them (the
+`ScoreChange` audit trail, read-only too). A role changes only through `services.assign_role`,
+which keeps groups and staff flags in step with it."""
+
 from django.contrib import admin
 
+from . import services
 from .models import (
     Answer,
     Category,
@@ -9,9 +15,23 @@ from .models import (
     Profile,
     Question,
     Region,
+    ScoreChange,
     Store,
 )
 from .models import Submission as QuestionnaireSubmission
+
+
+class ReadOnlyMixin:
+    """Viewable by those with the view permission; no add, change or delete for anyone."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Region)
@@ -36,6 +56,27 @@ class ProfileAdmin(admin.ModelAdmin):
     filter_horizontal = ["stores", "regions"]
     list_select_related = ["user"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a profile to another user would leave the first user's groups and flags behind.
+        return ["user"] if obj is not None else []
+
+    def save_related(self, request, form, formsets, change):
+        """The role, its groups and the user's staff flags are set by the one service, so a
+        demoted admin or lead keeps nothing of the old role."""
+        super().save_related(request, form, formsets, change)
+        profile = form.instance
+        services.assign_role(
+            profile.user,
+            profile.role,
+            stores=form.cleaned_data.get("stores") or (),
+            regions=form.cleaned_data.get("regions") or (),
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a profile would leave the old role's groups and flags on the user: change the
+        # role, or deactivate the user, instead.
+        return False
+
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
@@ -45,7 +86,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(CategoryScore)
-class CategoryScoreAdmin(admin.ModelAdmin):
+class CategoryScoreAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["store", "category", "week", "score", "responses", "source"]
     list_filter = ["source", "category", "store__region"]
     search_fields = ["store__code", "store__name"]
@@ -60,23 +101,23 @@ class QuestionAdmin(admin.ModelAdmin):
     list_filter = ["category", "active"]
 
 
-class AnswerInline(admin.TabularInline):
+class AnswerInline(ReadOnlyMixin, admin.TabularInline):
     model = Answer
     extra = 0
     raw_id_fields = ["question"]
 
 
 @admin.register(QuestionnaireSubmission)
-class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ["id", "store", "week", "submitted_at"]
+class SubmissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "store", "week", "submitted_at", "submitted_by"]
     list_filter = ["store__region"]
     date_hierarchy = "week"
-    list_select_related = ["store"]
+    list_select_related = ["store", "submitted_by"]
     inlines = [AnswerInline]
 
 
 @admin.register(MetricReading)
-class MetricReadingAdmin(admin.ModelAdmin):
+class MetricReadingAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["store", "week", "metric", "value", "sample_size"]
     list_filter = ["metric"]
     date_hierarchy = "week"
@@ -84,9 +125,21 @@ class MetricReadingAdmin(admin.ModelAdmin):
 
 
 @admin.register(KpiReading)
-class KpiReadingAdmin(admin.ModelAdmin):
+class KpiReadingAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["store", "week", "kpi", "value", "updated_at"]
     list_filter = ["kpi", "store__region"]
     date_hierarchy = "week"
     list_select_related = ["store"]
     search_fields = ["store__code"]
+
+
+@admin.register(ScoreChange)
+class ScoreChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Who changed which scores, when and through what: for admins to read, never to edit."""
+
+    list_display = ["at", "kind", "via", "by", "week_from", "week_to", "rows", "summary"]
+    list_filter = ["kind", "via"]
+    search_fields = ["by__username", "summary"]
+    date_hierarchy = "at"
+    list_select_related = ["by"]
+    filter_horizontal = ["stores"]

@@ -20,8 +20,8 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import Category, Source, Store
-from .weeks import parse_week, week_start
+from .models import Category, ChangeKind, ScoreChange, Source, Store
+from .weeks import parse_week, week_label, week_start, weeks_back
 
 REQUIRED_COLUMNS = ("store_code", "week", "category", "score")
 OPTIONAL_COLUMNS = ("responses", "source")
@@ -59,28 +59,60 @@ class ImportResult:
         )
 
 
+@dataclass(frozen=True)
+class Window:
+    """The weeks a write may name: none after `current_week`, none before `oldest` (None: no
+    limit), which is `weeks_back` weeks back."""
+
+    current_week: dt.date
+    oldest: dt.date | None
+    weeks_back: int
+
+
+def dating_window(current_week: dt.date, *, by, backdate_weeks: int | None) -> Window:
+    """How far back a write may be dated. `backdate_weeks` None means `SCORE_BACKDATE_WEEKS` when
+    a person writes (`by`: the web, the API), no limit for a system write (`by=None`: commands,
+    the demo loader); a number is an explicit override, for anyone."""
+    if backdate_weeks is None:
+        if by is None:
+            return Window(current_week, None, 0)
+        backdate_weeks = settings.SCORE_BACKDATE_WEEKS
+    return Window(current_week, weeks_back(current_week, backdate_weeks), backdate_weeks)
+
+
+def too_far_back(week: dt.date, weeks: int) -> str:
+    return f"week {week_label(week)} is more than {weeks} weeks back"
+
+
 def import_scores(
     stream: BinaryIO,
     *,
     dry_run: bool = False,
     today: dt.date | None = None,
     stores: QuerySet[Store] | None = None,
+    by=None,
+    via: str = "command",
+    backdate_weeks: int | None = None,
 ) -> ImportResult:
     """Import a score CSV (bytes). Nothing is written unless every row is good and not dry_run.
 
     `stores` limits the rows to those stores (an API caller's own); any other store code is
-    reported as unknown, so a file cannot probe which stores exist."""
+    reported as unknown, so a file cannot probe which stores exist. `by` (the user, None for a
+    system write) and `via` are recorded in a `ScoreChange`; weeks outside `dating_window` are
+    bad rows."""
     result = ImportResult(dry_run=dry_run)
     current_week = week_start(today or timezone.localdate())
+    window = dating_window(current_week, by=by, backdate_weeks=backdate_weeks)
     with transaction.atomic():
         # Created inside the transaction, so an exception's rollback removes it too.
         _create_staging()
-        if _stage_rows(stream, result, current_week, stores):
+        if _stage_rows(stream, result, window, stores):
             _find_duplicates(result)
         if result.ok:
             _count_changes(result)
             if not dry_run:
                 _upsert_from_staging()
+                _record_change(result, by=by, via=via)
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
         if dry_run or not result.ok:
@@ -102,7 +134,7 @@ def _decoded_lines(stream: BinaryIO, result: ImportResult) -> Iterator[str]:
 
 
 def _stage_rows(
-    stream: BinaryIO, result: ImportResult, current_week: dt.date, stores: QuerySet[Store] | None
+    stream: BinaryIO, result: ImportResult, window: Window, stores: QuerySet[Store] | None
 ) -> bool:
     """Validate and stage every row; False when the header already made the file unreadable."""
     reader = csv.reader(_decoded_lines(stream, result))
@@ -118,7 +150,7 @@ def _stage_rows(
     if columns is None:
         return False
 
-    validate = _RowValidator(columns, current_week, stores)
+    validate = _RowValidator(columns, window, stores)
     batch: list[tuple] = []
     batch_size = settings.SCORING_IMPORT_BATCH
     while True:
@@ -175,10 +207,10 @@ class _RowValidator:
     millions of rows and the per-row cost is what the import benchmark measures."""
 
     def __init__(
-        self, columns: dict[str, int], current_week: dt.date, stores: QuerySet[Store] | None
+        self, columns: dict[str, int], window: Window, stores: QuerySet[Store] | None
     ) -> None:
         self.columns = columns
-        self.current_week = current_week
+        self.window = window
         scope = Store.objects.all() if stores is None else stores
         self.stores = dict(scope.values_list("code", "id"))
         self.categories = {c.lower(): pk for c, pk in Category.objects.values_list("code", "id")}
@@ -193,8 +225,10 @@ class _RowValidator:
             week = parse_week(text)
         except ValueError as exc:
             return None, f"bad week: {exc}"
-        if week > self.current_week:
+        if week > self.window.current_week:
             return None, f"week {text!r} is in the future"
+        if self.window.oldest is not None and week < self.window.oldest:
+            return None, too_far_back(week, self.window.weeks_back)
         return self.adapt_week(week), None
 
     def __call__(self, fields: list[str]) -> tuple | str:
@@ -312,3 +346,25 @@ def _upsert_from_staging() -> None:
             "OR scoring_categoryscore.responses IS DISTINCT FROM excluded.responses",
             [now],
         )
+
+
+def _as_date(value) -> dt.date | None:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _record_change(result: ImportResult, *, by, via: str) -> None:
+    """The audit row of a written import: its stores and week range, from the staging table."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT store_id FROM {STAGING}")
+        store_ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT MIN(week), MAX(week) FROM {STAGING}")
+        first, last = cursor.fetchone()
+    ScoreChange.record(
+        kind=ChangeKind.SCORES,
+        by=by,
+        via=via,
+        store_ids=store_ids,
+        weeks=[w for w in (_as_date(first), _as_date(last)) if w is not None],
+        rows=result.created + result.updated,
+        summary=result.summary(),
+    )

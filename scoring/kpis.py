@@ -14,19 +14,27 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .imports import ImportResult, RowError
-from .models import Kpi, KpiReading, Store
+from .imports import ImportResult, RowError, Window, dating_window, too_far_back
+from .models import ChangeKind, Kpi, KpiReading, ScoreChange, Store
 from .weeks import parse_week, week_start
 
 COLUMNS = ["store_code", "week", "kpi", "value"]
 
 
 def import_kpis(
-    stream: BinaryIO, *, dry_run: bool = False, stores: QuerySet[Store] | None = None
+    stream: BinaryIO,
+    *,
+    dry_run: bool = False,
+    stores: QuerySet[Store] | None = None,
+    by=None,
+    via: str = "command",
+    backdate_weeks: int | None = None,
 ) -> ImportResult:
+    """`by` and `via` are recorded in a `ScoreChange`; the back-dating window is the score
+    import's (`scoring.imports.dating_window`)."""
     result = ImportResult(dry_run=dry_run)
     known = dict((Store.objects.all() if stores is None else stores).values_list("code", "id"))
-    current = week_start(timezone.localdate())
+    current = dating_window(week_start(timezone.localdate()), by=by, backdate_weeks=backdate_weeks)
     lines = codecs.iterdecode(stream, "utf-8-sig")
     reader = csv.reader(lines)
     try:
@@ -82,10 +90,19 @@ def import_kpis(
                 update_fields=["value", "updated_at"],
                 batch_size=2000,
             )
+            ScoreChange.record(
+                kind=ChangeKind.KPIS,
+                by=by,
+                via=via,
+                store_ids={k[0] for k in readings},
+                weeks=[min(k[1] for k in readings), max(k[1] for k in readings)],
+                rows=result.created + result.updated,
+                summary=result.summary(),
+            )
     return result
 
 
-def _reading(fields: list[str], stores: dict[str, int], current: dt.date) -> KpiReading | str:
+def _reading(fields: list[str], stores: dict[str, int], current: Window) -> KpiReading | str:
     if len(fields) != len(COLUMNS):
         return f"expected {len(COLUMNS)} fields, found {len(fields)}"
     code, week_text, kpi, value_text = (f.strip() for f in fields)
@@ -95,8 +112,10 @@ def _reading(fields: list[str], stores: dict[str, int], current: dt.date) -> Kpi
     week = None
     try:
         week = parse_week(week_text)
-        if week > current:
+        if week > current.current_week:
             problems.append(f"week {week_text!r} is in the future")
+        elif current.oldest is not None and week < current.oldest:
+            problems.append(too_far_back(week, current.weeks_back))
     except ValueError as exc:
         problems.append(f"bad week: {exc}")
     if kpi.lower() not in Kpi.values:

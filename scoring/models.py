@@ -143,9 +143,19 @@ class Submission(models.Model):
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="submissions")
     week = models.DateField()
     submitted_at = models.DateTimeField(auto_now_add=True)
+    # Who sent it in (an admin or an integration account), never the respondent; null for
+    # system writes and for rows older than the field.
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["store", "week"], name="submission_store_week")]
+        permissions = [("submit_responses", "Can submit questionnaire responses")]
 
     def __str__(self) -> str:
         return f"Questionnaire {self.pk} for {self.store_id} in {week_label(self.week)}"
@@ -213,3 +223,55 @@ class KpiReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store} {self.kpi} {self.week}: {self.value}"
+
+
+class ChangeKind(models.TextChoices):
+    QUESTIONNAIRE = "questionnaire", "Questionnaire responses"
+    SCORES = "scores", "Score import"
+    KPIS = "kpis", "KPI import"
+    METRICS = "metrics", "Metric readings"
+
+
+class ScoreChange(models.Model):
+    """The audit trail of every write that changes a score or a KPI: who, through what, when,
+    which stores and weeks, how many rows. Written by the services, in the same transaction as the
+    change; read-only in the admin."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="empty for system writes (commands, the demo)",
+    )
+    via = models.CharField(max_length=40, help_text='"api import", "web import", "command"...')
+    kind = models.CharField(max_length=16, choices=ChangeKind.choices)
+    stores = models.ManyToManyField(Store, blank=True, related_name="+")
+    week_from = models.DateField(null=True, blank=True)
+    week_to = models.DateField(null=True, blank=True)
+    rows = models.PositiveIntegerField(default=0, help_text="rows created or changed")
+    summary = models.CharField(max_length=240, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} via {self.via} at {self.at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def record(cls, *, kind: str, by, via: str, store_ids, weeks, rows: int, summary: str):
+        """Write one audit row; call it inside the transaction of the change it records."""
+        weeks = sorted(weeks)
+        change = cls.objects.create(
+            kind=kind,
+            by=by,
+            via=via[:40],
+            week_from=weeks[0] if weeks else None,
+            week_to=weeks[-1] if weeks else None,
+            rows=rows,
+            summary=summary[:240],
+        )
+        change.stores.set(sorted(set(store_ids)))
+        return change

@@ -11,24 +11,28 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Avg, Count
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from . import maths
-from .imports import ImportResult, import_scores
+from .imports import ImportResult, dating_window, import_scores, too_far_back
 from .metrics import METRICS
 from .models import (
     Answer,
     Category,
     CategoryScore,
+    ChangeKind,
     MetricReading,
     Profile,
     Question,
     Region,
     Role,
+    ScoreChange,
     Source,
     Store,
     Submission,
 )
+from .weeks import week_label, week_start
 
 __all__ = [
     "ImportResult",
@@ -65,7 +69,11 @@ def assign_role(
     stores: Iterable[Store] = (),
     regions: Iterable[Region] = (),
 ) -> Profile:
-    """Give a user their role and patch of the chain, and put them in the matching group only."""
+    """Give a user their role and patch of the chain: the matching role group only, and the flags
+    of the role (`is_staff` for admins only; `is_superuser` cleared for any other role).
+
+    Every role change goes through here, the Django admin's included, so a demoted admin or lead
+    keeps no group or flag of the old role."""
     profile, _ = Profile.objects.update_or_create(user=user, defaults={"role": role})
     user.profile = profile  # refresh the instance's cached profile
     profile.stores.set(stores)
@@ -73,9 +81,16 @@ def assign_role(
     groups = Group.objects.filter(name__in=ROLE_GROUPS.values())
     user.groups.remove(*groups)
     user.groups.add(Group.objects.get(name=ROLE_GROUPS[Role(role)]))
-    if role == Role.ADMIN and not user.is_staff:
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
+    flags = {"is_staff": role == Role.ADMIN}
+    if role != Role.ADMIN:
+        flags["is_superuser"] = False
+    changed = [name for name, value in flags.items() if getattr(user, name) != value]
+    for name in changed:
+        setattr(user, name, flags[name])
+    if changed:
+        user.save(update_fields=changed)
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(cache, None)
     return profile
 
 
@@ -99,12 +114,38 @@ def upsert_scores(rows: Sequence[CategoryScore]) -> None:
     )
 
 
-@transaction.atomic
-def submit_responses(*, store: Store, week: dt.date, responses: Sequence[Mapping[int, int]]) -> int:
-    """Save questionnaire responses (one mapping question id -> 1..5 per respondent) and
-    refresh the store's questionnaire scores for that week. Returns how many were saved."""
+def _check_week(week: dt.date, *, by, backdate_weeks: int | None) -> None:
+    """Refuse a week that is not a Monday, or outside the `dating_window`."""
     if week.weekday() != 0:
         raise ValidationError("week must be the Monday of an ISO week")
+    window = dating_window(week_start(timezone.localdate()), by=by, backdate_weeks=backdate_weeks)
+    if week > window.current_week:
+        raise ValidationError({"week": f"week {week_label(week)} is in the future"})
+    if window.oldest is not None and week < window.oldest:
+        raise ValidationError({"week": too_far_back(week, window.weeks_back)})
+
+
+@transaction.atomic
+def submit_responses(
+    *,
+    store: Store,
+    week: dt.date,
+    responses: Sequence[Mapping[int, int]],
+    by=None,
+    via: str = "command",
+    backdate_weeks: int | None = None,
+) -> int:
+    """Save questionnaire responses (one mapping question id -> 1..5 per respondent) and
+    refresh the store's questionnaire scores for that week. Returns how many were saved.
+
+    `by` is who submits (an admin or an integration account; None for a system write): kept on
+    each submission and in a `ScoreChange`. At most `SCORE_MAX_RESPONDENTS` respondents a call;
+    a person may not date them further back than `SCORE_BACKDATE_WEEKS` (see `dating_window`)."""
+    if len(responses) > settings.SCORE_MAX_RESPONDENTS:
+        raise ValidationError(
+            {"responses": f"at most {settings.SCORE_MAX_RESPONDENTS} respondents a call"}
+        )
+    _check_week(week, by=by, backdate_weeks=backdate_weeks)
     questions = {q.id: q for q in Question.objects.filter(active=True)}
     for number, response in enumerate(responses, start=1):
         if not response:
@@ -115,7 +156,7 @@ def submit_responses(*, store: Store, week: dt.date, responses: Sequence[Mapping
             if not isinstance(value, int) or not 1 <= value <= 5:
                 raise ValidationError(f"response {number}: answers are whole numbers 1 to 5")
     submissions = Submission.objects.bulk_create(
-        [Submission(store=store, week=week) for _ in responses]
+        [Submission(store=store, week=week, submitted_by=by) for _ in responses]
     )
     Answer.objects.bulk_create(
         [
@@ -125,7 +166,17 @@ def submit_responses(*, store: Store, week: dt.date, responses: Sequence[Mapping
         ],
         batch_size=settings.SCORING_IMPORT_BATCH,
     )
-    recompute_questionnaire_scores(store_ids=[store.id], weeks=[week])
+    changed = recompute_questionnaire_scores(store_ids=[store.id], weeks=[week])
+    ScoreChange.record(
+        kind=ChangeKind.QUESTIONNAIRE,
+        by=by,
+        via=via,
+        store_ids=[store.id],
+        weeks=[week],
+        rows=len(submissions),
+        summary=f"{len(submissions)} respondents for {store.code} in {week_label(week)}; "
+        f"{changed} category scores recomputed.",
+    )
     return len(submissions)
 
 
@@ -164,11 +215,11 @@ class MetricInput:
 
 
 @transaction.atomic
-def record_metrics(readings: Sequence[MetricInput]) -> int:
+def record_metrics(readings: Sequence[MetricInput], *, by=None, via: str = "command") -> int:
     """Keep raw metric readings and turn them into `metric` category scores.
 
     Several metrics of one category in one week (NPS and review rating, say) are combined by the
-    same response-weighted mean as sources are.
+    same response-weighted mean as sources are. `by` and `via` are recorded in a `ScoreChange`.
     """
     for reading in readings:
         if reading.metric not in METRICS:
@@ -220,4 +271,13 @@ def record_metrics(readings: Sequence[MetricInput]) -> int:
             )
         )
     upsert_scores(rows)
+    ScoreChange.record(
+        kind=ChangeKind.METRICS,
+        by=by,
+        via=via,
+        store_ids=store_ids,
+        weeks=weeks,
+        rows=len(readings),
+        summary=f"{len(readings)} metric readings; {len(rows)} category scores recomputed.",
+    )
     return len(rows)

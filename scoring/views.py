@@ -32,6 +32,8 @@ def import_page(request):
             form.cleaned_data["file"],
             dry_run=form.cleaned_data["dry_run"],
             stores=stores_visible_to(request.user),
+            by=request.user,
+            via="web import",
         )
     failed = bool(form.errors) or (result is not None and not result.ok)
     return render(

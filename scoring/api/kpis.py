@@ -70,6 +70,8 @@ class KpiViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
             form.validated_data["file"],
             dry_run=form.validated_data["dry_run"],
             stores=stores_visible_to(request.user),
+            by=request.user,
+            via="api import",
         )
         return import_response(result)
 

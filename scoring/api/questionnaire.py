@@ -1,17 +1,25 @@
-"""Questionnaire responses in: one store, one week, any number of respondents."""
+"""Questionnaire responses in: one store, one week, a bounded number of respondents."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
-from rest_framework import serializers, status, viewsets
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.response import Response
 
 from config.api import WeekField
 
 from .. import services
-from ..access import stores_visible_to
-from ..weeks import week_start
+from ..access import stores_open_to_submissions_by
+
+
+class SubmitPermission(permissions.BasePermission):
+    """Holders of `scoring.submit_responses`: admins and integration accounts."""
+
+    message = "only admins and integration accounts submit questionnaire responses"
+
+    def has_permission(self, request, view):
+        return request.user.has_perm("scoring.submit_responses")
 
 
 @extend_schema_serializer(
@@ -29,32 +37,43 @@ from ..weeks import week_start
 )
 class QuestionnaireSerializer(serializers.Serializer):
     store = serializers.CharField(help_text="store code")
-    week = WeekField()
+    week = WeekField(help_text="no future week, none more than SCORE_BACKDATE_WEEKS back")
     responses = serializers.ListField(
         child=serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=5)),
         min_length=1,
-        max_length=5000,
+        max_length=settings.SCORE_MAX_RESPONDENTS,
         help_text='one object per respondent: {"<question id>": 1-5, ...}',
     )
 
 
 class QuestionnaireViewSet(viewsets.GenericViewSet):
+    """Questionnaire responses in.
+
+    Who may submit: holders of the `scoring.submit_responses` permission, that is admins (the
+    Administrators group, and superusers) and integration accounts (a user in the "Integrations"
+    group, created by migration 0004, calling with its API token), for any store of the chain.
+    Store managers and regional leads may not: they are judged on these scores. Every submission
+    records who sent it (`Submission.submitted_by` and a `ScoreChange`); a call carries at most
+    `SCORE_MAX_RESPONDENTS` respondents and no week more than `SCORE_BACKDATE_WEEKS` back.
+    """
+
     serializer_class = QuestionnaireSerializer
+    permission_classes = [permissions.IsAuthenticated, SubmitPermission]
 
     @extend_schema(
         responses={201: {"type": "object", "properties": {"saved": {"type": "integer"}}}}
     )
     def create(self, request):
-        """Submit questionnaire responses for one of your stores and a week."""
+        """Submit questionnaire responses for a store and a week (admins and integrations)."""
         form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        store = get_object_or_404(stores_visible_to(request.user), code=data["store"])
+        store = get_object_or_404(stores_open_to_submissions_by(request.user), code=data["store"])
         try:
             responses = [{int(q): v for q, v in r.items()} for r in data["responses"]]
         except ValueError:
             raise ValidationError({"responses": "question ids are whole numbers"}) from None
-        if data["week"] > week_start(timezone.localdate()):
-            raise ValidationError({"week": "the week is in the future"})
-        saved = services.submit_responses(store=store, week=data["week"], responses=responses)
+        saved = services.submit_responses(
+            store=store, week=data["week"], responses=responses, by=request.user, via="api"
+        )
         return Response({"saved": saved}, status=status.HTTP_201_CREATED)

@@ -116,12 +116,17 @@ class ScoreViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     )
     def import_(self, request):
         """All or nothing, like `import_scores`: any bad row and nothing is written; a 400 lists
-        every bad row as "line N: reason" (line 1 is the header). Only the caller's stores."""
+        every bad row as "line N: reason" (line 1 is the header). Only the caller's stores, and
+        no week more than SCORE_BACKDATE_WEEKS back; the import is recorded with its author."""
         form = ScoreImportSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         stream = form.validated_data.get("file") or _rows_as_csv(form.validated_data["rows"])
         result = import_scores(
-            stream, dry_run=form.validated_data["dry_run"], stores=stores_visible_to(request.user)
+            stream,
+            dry_run=form.validated_data["dry_run"],
+            stores=stores_visible_to(request.user),
+            by=request.user,
+            via="api import",
         )
         return import_response(result)
 
