@@ -21,9 +21,9 @@ from coaching.models import CoachingTip, Goal, LLMCall, TrainingModule, WeeklyPl
 from coaching.plans import batch, digests
 from coaching.plans import selectors as plan_selectors
 from coaching.plans.batch import generate_plans
+from coaching.plans.schedule import stores_due
 from coaching.plans.services import record_feedback
 from coaching.plans.week_context import load_week_context
-from coaching.tasks import stores_due
 from scoring.models import Category, CategoryScore, Role
 from scoring.weeks import weeks_back
 from tests.factories import MONDAY, RegionFactory, StoreFactory, score, user_with_role
