@@ -271,6 +271,15 @@ SCORING_IMPORT_BATCH = env.int("SCORING_IMPORT_BATCH", default=5000)
 # respondents one questionnaire submission may carry.
 SCORE_BACKDATE_WEEKS = env.int("SCORE_BACKDATE_WEEKS", default=8)
 SCORE_MAX_RESPONDENTS = env.int("SCORE_MAX_RESPONDENTS", default=500)
+# Hostile uploads cost nothing: score and KPI imports refuse lines over IMPORT_MAX_LINE_BYTES (a
+# row error) and files over IMPORT_MAX_UPLOAD_MB on the web page and the API (commands take any
+# size), and keep the first IMPORT_MAX_ERRORS row errors plus a count of the rest. On SQLite a web
+# or API import holds the one write lock until it ends, so it takes at most
+# SQLITE_WEB_IMPORT_MAX_ROWS rows (larger files: `manage.py import_scores`, or PostgreSQL).
+IMPORT_MAX_LINE_BYTES = env.int("IMPORT_MAX_LINE_BYTES", default=4096)
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=100)
+IMPORT_MAX_ERRORS = env.int("IMPORT_MAX_ERRORS", default=100)
+SQLITE_WEB_IMPORT_MAX_ROWS = env.int("SQLITE_WEB_IMPORT_MAX_ROWS", default=50_000)
 
 LOGGING = {
     "version": 1,

@@ -6,13 +6,16 @@ Only a file with no bad row reaches `scoring_categoryscore`, in one INSERT ... O
 the same transaction; any error rolls everything back.
 """
 
+import bisect
 import codecs
 import csv
 import datetime as dt
 import functools
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from operator import attrgetter
 from typing import BinaryIO
 
 from django.conf import settings
@@ -40,16 +43,28 @@ class RowError:
 
 @dataclass
 class ImportResult:
+    """`errors` keeps the first IMPORT_MAX_ERRORS bad rows (by line); `error_count` counts all."""
+
     rows: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     dry_run: bool = False
     errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.error_count
+
+    def add_error(self, line: int, message: str) -> None:
+        """Count a bad row; keep the first IMPORT_MAX_ERRORS by line (`errors` stays in order)."""
+        self.error_count += 1
+        if len(self.errors) >= max(1, settings.IMPORT_MAX_ERRORS):
+            if line >= self.errors[-1].line:
+                return
+            self.errors.pop()
+        bisect.insort(self.errors, RowError(line, message), key=attrgetter("line"))
 
     def summary(self) -> str:
         verb = "would be" if self.dry_run else "were"
@@ -61,8 +76,7 @@ class ImportResult:
 
 @dataclass(frozen=True)
 class Window:
-    """The weeks a write may name: none after `current_week`, none before `oldest` (None: no
-    limit), which is `weeks_back` weeks back."""
+    """Weeks a write may name: none after `current_week` or before `oldest` (`weeks_back` back)."""
 
     current_week: dt.date
     oldest: dt.date | None
@@ -70,9 +84,8 @@ class Window:
 
 
 def dating_window(current_week: dt.date, *, by, backdate_weeks: int | None) -> Window:
-    """How far back a write may be dated. `backdate_weeks` None means `SCORE_BACKDATE_WEEKS` when
-    a person writes (`by`: the web, the API), no limit for a system write (`by=None`: commands,
-    the demo loader); a number is an explicit override, for anyone."""
+    """How far back a write may be dated. `backdate_weeks` None: SCORE_BACKDATE_WEEKS for a person
+    (`by`: web, API), no limit for a system write (`by=None`); a number overrides, for anyone."""
     if backdate_weeks is None:
         if by is None:
             return Window(current_week, None, 0)
@@ -82,6 +95,20 @@ def dating_window(current_week: dt.date, *, by, backdate_weeks: int | None) -> W
 
 def too_far_back(week: dt.date, weeks: int) -> str:
     return f"week {week_label(week)} is more than {weeks} weeks back"
+
+
+def row_cap(by) -> int | None:
+    """The row cap of a person's (web, API) import on SQLite, whose one write lock it holds."""
+    return (
+        None if by is None or connection.vendor != "sqlite" else settings.SQLITE_WEB_IMPORT_MAX_ROWS
+    )
+
+
+TOO_MANY_ROWS = (
+    "more than {:,} rows: on SQLite an import through the web page or the API takes at most that "
+    "many, as it holds the only write lock to its end; run `python manage.py import_scores FILE`, "
+    "or use PostgreSQL"
+)
 
 
 def import_scores(
@@ -104,9 +131,8 @@ def import_scores(
     current_week = week_start(today or timezone.localdate())
     window = dating_window(current_week, by=by, backdate_weeks=backdate_weeks)
     with transaction.atomic():
-        # Created inside the transaction, so an exception's rollback removes it too.
-        _create_staging()
-        if _stage_rows(stream, result, window, stores):
+        _create_staging()  # inside the transaction, so an exception's rollback removes it too
+        if _stage_rows(stream, result, window, stores, row_cap(by)):
             _find_duplicates(result)
         if result.ok:
             _count_changes(result)
@@ -117,57 +143,66 @@ def import_scores(
             cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
         if dry_run or not result.ok:
             transaction.set_rollback(True)
-    result.errors.sort(key=lambda e: e.line)
     return result
 
 
-def _decoded_lines(stream: BinaryIO, result: ImportResult) -> Iterator[str]:
-    """Decode line by line so a bad byte is reported on its own line and parsing goes on."""
-    for number, raw in enumerate(stream, start=1):
-        if number == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8) :]
+def decoded_lines(stream: BinaryIO, result: ImportResult) -> Iterator[str]:
+    """Decode line by line so a bad byte is reported on its own line and parsing goes on. A line
+    over IMPORT_MAX_LINE_BYTES is an error, skipped in bounded reads; csv sees an empty line."""
+    limit = settings.IMPORT_MAX_LINE_BYTES
+    readline = stream.readline
+    number = 0
+    while raw := readline(limit + 2):
+        number += 1
+        if number == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        if len(raw) > limit and len(raw.rstrip(b"\r\n")) > limit:
+            while raw and not raw.endswith(b"\n"):
+                raw = readline(65536)
+            result.add_error(number, f"longer than {limit} bytes")
+            yield "\n"
+            continue
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            result.errors.append(RowError(number, f"not valid UTF-8 ({exc.reason})"))
+            result.add_error(number, f"not valid UTF-8 ({exc.reason})")
             yield raw.decode("utf-8", errors="replace")
 
 
-def _stage_rows(
-    stream: BinaryIO, result: ImportResult, window: Window, stores: QuerySet[Store] | None
-) -> bool:
-    """Validate and stage every row; False when the header already made the file unreadable."""
-    reader = csv.reader(_decoded_lines(stream, result))
+def _stage_rows(stream: BinaryIO, result: ImportResult, window: Window, stores, max_rows) -> bool:
+    """Validate and stage every row; False when the header is bad or rows exceed `max_rows`."""
+    reader = csv.reader(decoded_lines(stream, result))
     try:
         header = next(reader)
-    except StopIteration:
-        result.errors.append(RowError(1, "the file is empty; expected a header row " + _expected()))
+    except (StopIteration, csv.Error) as exc:
+        empty = "the file is empty; expected a header row " + _expected()
+        result.add_error(1, f"unreadable header ({exc})" if isinstance(exc, csv.Error) else empty)
         return False
-    except csv.Error as exc:
-        result.errors.append(RowError(1, f"unreadable header ({exc})"))
-        return False
-    columns = _read_header(header, result)
-    if columns is None:
+    if (columns := _read_header(header, result)) is None:
         return False
 
     validate = _RowValidator(columns, window, stores)
     batch: list[tuple] = []
     batch_size = settings.SCORING_IMPORT_BATCH
+    cap = sys.maxsize if max_rows is None else max_rows
     while True:
         try:
             fields = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            result.errors.append(RowError(reader.line_num, f"unreadable row ({exc})"))
+            result.add_error(reader.line_num, f"unreadable row ({exc})")
             continue
         if not any(value.strip() for value in fields):
             continue  # blank line
         result.rows += 1
         line = reader.line_num
+        if result.rows > cap:
+            result.add_error(line, TOO_MANY_ROWS.format(cap))
+            return False
         staged = validate(fields)
         if isinstance(staged, str):
-            result.errors.append(RowError(line, staged))
+            result.add_error(line, staged)
             continue
         batch.append((line, *staged))
         if len(batch) >= batch_size:
@@ -176,7 +211,7 @@ def _stage_rows(
     if batch:
         _write_staging(batch)
     if result.rows == 0 and result.ok:
-        result.errors.append(RowError(2, "no data rows after the header"))
+        result.add_error(2, "no data rows after the header")
     return True
 
 
@@ -197,7 +232,7 @@ def _read_header(header: list[str], result: ImportResult) -> dict[str, int] | No
     if repeated:
         problems.append(f"repeated column(s): {', '.join(repeated)}")
     if problems:
-        result.errors.append(RowError(1, "; ".join(problems) + f"; expected {_expected()}"))
+        result.add_error(1, "; ".join(problems) + f"; expected {_expected()}")
         return None
     return {name: index for index, name in enumerate(names)}
 
@@ -206,15 +241,14 @@ class _RowValidator:
     """Checks one row at a time; lookups and adapters are bound once, since a file may have
     millions of rows and the per-row cost is what the import benchmark measures."""
 
-    def __init__(
-        self, columns: dict[str, int], window: Window, stores: QuerySet[Store] | None
-    ) -> None:
+    def __init__(self, columns: dict[str, int], window: Window, stores) -> None:
         self.columns = columns
         self.window = window
         scope = Store.objects.all() if stores is None else stores
         self.stores = dict(scope.values_list("code", "id"))
         self.categories = {c.lower(): pk for c, pk in Category.objects.values_list("code", "id")}
         self.sources = frozenset(Source.values)
+        self.one_of = ", ".join(sorted(self.sources))
         self.adapt_week = connection.ops.adapt_datefield_value
         self.adapt_score = connection.ops.adapt_decimalfield_value
         # Files repeat a handful of week spellings; parse each once (bounded, so memory stays flat).
@@ -236,6 +270,8 @@ class _RowValidator:
         if len(fields) != len(self.columns):
             return f"expected {len(self.columns)} fields, found {len(fields)}"
         value = {name: fields[index].strip() for name, index in self.columns.items()}
+        for name in ("store_code", "category"):  # no code starts with ': see csv_safety
+            value[name] = value[name].removeprefix("'")
         problems = []
 
         store_id = self.stores.get(value["store_code"])
@@ -264,9 +300,7 @@ class _RowValidator:
                 problems.append(f"responses {value['responses']!r} is not a whole number above 0")
         source = (value.get("source") or Source.IMPORT).lower()
         if source not in self.sources:
-            problems.append(
-                f"unknown source {value['source']!r} (one of {', '.join(sorted(self.sources))})"
-            )
+            problems.append(f"unknown source {value['source']!r} (one of {self.one_of})")
         if problems:
             return "; ".join(problems)
         return (store_id, category_id, week, source, self.adapt_score(score, 4, 1), responses)
@@ -300,21 +334,21 @@ _JOIN = (
 
 
 def _find_duplicates(result: ImportResult) -> None:
+    """Every repeat of a key counts; only the first IMPORT_MAX_ERRORS (by line) are fetched."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.line, d.first_line FROM {STAGING} s JOIN ("
+            f"SELECT s.line, d.first_line, COUNT(*) OVER () FROM {STAGING} s JOIN ("
             f"  SELECT {_KEY}, MIN(line) AS first_line FROM {STAGING}"
             f"  GROUP BY {_KEY} HAVING COUNT(*) > 1"
             f") d ON s.store_id = d.store_id AND s.category_id = d.category_id "
             "AND s.week = d.week AND s.source = d.source "
-            "WHERE s.line <> d.first_line ORDER BY s.line"
+            "WHERE s.line <> d.first_line ORDER BY s.line LIMIT %s",
+            [max(1, settings.IMPORT_MAX_ERRORS)],
         )
-        for line, first_line in cursor.fetchall():
-            result.errors.append(
-                RowError(
-                    line, f"duplicate of line {first_line} (same store, week, category, source)"
-                )
-            )
+        kept = cursor.fetchall()
+    for line, first, _ in kept:
+        result.add_error(line, f"duplicate of line {first} (same store, week, category, source)")
+    result.error_count += kept[0][2] - len(kept) if kept else 0
 
 
 def _count_changes(result: ImportResult) -> None:
@@ -325,9 +359,7 @@ def _count_changes(result: ImportResult) -> None:
             f"THEN 1 ELSE 0 END), 0) FROM {STAGING} s JOIN scoring_categoryscore cs ON {_JOIN}"
         )
         existing, unchanged = cursor.fetchone()
-        cursor.execute(f"SELECT COUNT(*) FROM {STAGING}")
-        (staged,) = cursor.fetchone()
-    result.created = staged - existing
+    result.created = result.rows - existing  # no bad row: every row was staged
     result.unchanged = unchanged
     result.updated = existing - unchanged
 
@@ -348,10 +380,6 @@ def _upsert_from_staging() -> None:
         )
 
 
-def _as_date(value) -> dt.date | None:
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
-
-
 def _record_change(result: ImportResult, *, by, via: str) -> None:
     """The audit row of a written import: its stores and week range, from the staging table."""
     with connection.cursor() as cursor:
@@ -364,7 +392,7 @@ def _record_change(result: ImportResult, *, by, via: str) -> None:
         by=by,
         via=via,
         store_ids=store_ids,
-        weeks=[w for w in (_as_date(first), _as_date(last)) if w is not None],
+        weeks=[dt.date.fromisoformat(str(w)) for w in (first, last) if w is not None],
         rows=result.created + result.updated,
         summary=result.summary(),
     )

@@ -1,24 +1,37 @@
 """Weekly store KPIs in (sales, transactions, staff turnover): all or nothing, with row errors.
 
-A KPI file has one row per store, week and KPI, so it is a few thousand rows where a score file can
-be millions: rows are validated one at a time while reading and written in one bulk upsert.
+Read like a score file (`scoring.imports`): lines of bounded length, the first IMPORT_MAX_ERRORS
+row errors kept and the rest counted, a row cap for a person's import on SQLite. Good rows land in
+a temporary staging table in batches, so memory stays flat however long the file is; duplicates,
+the created/updated counts and the upsert are SQL over that table, in one transaction.
 """
 
-import codecs
 import csv
 import datetime as dt
+import sys
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .imports import ImportResult, RowError, Window, dating_window, too_far_back
+from .imports import (
+    TOO_MANY_ROWS,
+    ImportResult,
+    Window,
+    dating_window,
+    decoded_lines,
+    row_cap,
+    too_far_back,
+)
 from .models import ChangeKind, Kpi, KpiReading, ScoreChange, Store
 from .weeks import parse_week, week_start
 
 COLUMNS = ["store_code", "week", "kpi", "value"]
+STAGING = "scoring_kpi_staging"
+_KEY = "store_id, week, kpi"
 
 
 def import_kpis(
@@ -35,77 +48,70 @@ def import_kpis(
     result = ImportResult(dry_run=dry_run)
     known = dict((Store.objects.all() if stores is None else stores).values_list("code", "id"))
     current = dating_window(week_start(timezone.localdate()), by=by, backdate_weeks=backdate_weeks)
-    lines = codecs.iterdecode(stream, "utf-8-sig")
-    reader = csv.reader(lines)
+    reader = csv.reader(decoded_lines(stream, result))
     try:
         header = [h.strip().lower() for h in next(reader)]
-    except (StopIteration, UnicodeDecodeError, csv.Error):
-        result.errors.append(RowError(1, f"expected a header row: {','.join(COLUMNS)}"))
+    except (StopIteration, csv.Error):
+        result.add_error(1, f"expected a header row: {','.join(COLUMNS)}")
         return result
     if header != COLUMNS:
-        result.errors.append(RowError(1, f"expected the header {','.join(COLUMNS)}"))
-        return result
-    readings: dict[tuple[int, dt.date, str], KpiReading] = {}
-    first_line: dict[tuple[int, dt.date, str], int] = {}
-    try:
-        for fields in reader:
-            if not any(f.strip() for f in fields):
-                continue
-            result.rows += 1
-            line = reader.line_num
-            reading = _reading(fields, known, current)
-            if isinstance(reading, str):
-                result.errors.append(RowError(line, reading))
-                continue
-            key = (reading.store_id, reading.week, reading.kpi)
-            if key in readings:
-                result.errors.append(RowError(line, f"duplicate of line {first_line[key]}"))
-                continue
-            readings[key], first_line[key] = reading, line
-    except (UnicodeDecodeError, csv.Error) as exc:
-        result.errors.append(RowError(reader.line_num + 1, f"unreadable: {exc}"))
-    if result.rows == 0 and result.ok:
-        result.errors.append(RowError(2, "no data rows after the header"))
-    if not result.ok:
+        result.add_error(1, f"expected the header {','.join(COLUMNS)}")
         return result
     with transaction.atomic():
-        existing = {
-            (store, week, kpi): value
-            for store, week, kpi, value in KpiReading.objects.filter(
-                store_id__in={k[0] for k in readings}, week__in={k[1] for k in readings}
-            ).values_list("store_id", "week", "kpi", "value")
-        }
-        for key, reading in readings.items():
-            if key not in existing:
-                result.created += 1
-            elif existing[key] == reading.value:
-                result.unchanged += 1
-            else:
-                result.updated += 1
-        if not dry_run:
-            KpiReading.objects.bulk_create(
-                readings.values(),
-                update_conflicts=True,
-                unique_fields=["store", "week", "kpi"],
-                update_fields=["value", "updated_at"],
-                batch_size=2000,
-            )
-            ScoreChange.record(
-                kind=ChangeKind.KPIS,
-                by=by,
-                via=via,
-                store_ids={k[0] for k in readings},
-                weeks=[min(k[1] for k in readings), max(k[1] for k in readings)],
-                rows=result.created + result.updated,
-                summary=result.summary(),
-            )
+        _create_staging()  # inside the transaction, so an exception's rollback removes it too
+        if _stage_rows(reader, result, known, current, row_cap(by)):
+            _find_duplicates(result)
+        if result.ok:
+            _count_changes(result)
+            if not dry_run:
+                _upsert_and_record(result, by=by, via=via)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
+        if dry_run or not result.ok:
+            transaction.set_rollback(True)
     return result
 
 
-def _reading(fields: list[str], stores: dict[str, int], current: Window) -> KpiReading | str:
+def _stage_rows(reader, result: ImportResult, known, current: Window, max_rows) -> bool:
+    """Validate and stage every row; False when there are more than `max_rows` (reading stops)."""
+    cap = sys.maxsize if max_rows is None else max_rows
+    batch: list[tuple] = []
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            result.add_error(reader.line_num, f"unreadable: {exc}")
+            continue
+        if not any(f.strip() for f in fields):
+            continue
+        result.rows += 1
+        line = reader.line_num
+        if result.rows > cap:
+            result.add_error(line, TOO_MANY_ROWS.format(cap))
+            return False
+        reading = _reading(fields, known, current)
+        if isinstance(reading, str):
+            result.add_error(line, reading)
+            continue
+        batch.append((line, *reading))
+        if len(batch) >= settings.SCORING_IMPORT_BATCH:
+            _write_staging(batch)
+            batch.clear()
+    if batch:
+        _write_staging(batch)
+    if result.rows == 0 and result.ok:
+        result.add_error(2, "no data rows after the header")
+    return True
+
+
+def _reading(fields: list[str], stores: dict[str, int], current: Window) -> tuple | str:
+    """The staged (store_id, week, kpi, value) of a good row, or the reason the row is bad."""
     if len(fields) != len(COLUMNS):
         return f"expected {len(COLUMNS)} fields, found {len(fields)}"
     code, week_text, kpi, value_text = (f.strip() for f in fields)
+    code = code.removeprefix("'")  # our exports' formula guard (csv_safety), or a text marker
     problems = []
     if code not in stores:
         problems.append(f"unknown store {code!r}")
@@ -129,6 +135,82 @@ def _reading(fields: list[str], stores: dict[str, int], current: Window) -> KpiR
         problems.append(f"value {value_text!r} is not a number")
     if problems:
         return "; ".join(problems)
-    return KpiReading(
-        store_id=stores[code], week=week, kpi=kpi.lower(), value=value.quantize(Decimal("0.01"))
+    ops = connection.ops
+    value = ops.adapt_decimalfield_value(value.quantize(Decimal("0.01")), 14, 2)
+    return (stores[code], ops.adapt_datefield_value(week), kpi.lower(), value)
+
+
+def _create_staging() -> None:
+    on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {STAGING} (line INTEGER NOT NULL, store_id BIGINT NOT NULL, "
+            f"week DATE NOT NULL, kpi VARCHAR(20) NOT NULL, value NUMERIC(14, 2) NOT NULL)"
+            f"{on_commit}"
+        )
+
+
+def _write_staging(batch: list[tuple]) -> None:
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {STAGING} (line, store_id, week, kpi, value) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
+            batch,
+        )
+
+
+def _find_duplicates(result: ImportResult) -> None:
+    """Every repeat of a key counts; only the first IMPORT_MAX_ERRORS (by line) are fetched."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.line, d.first_line, COUNT(*) OVER () FROM {STAGING} s JOIN ("  # noqa: S608
+            f"  SELECT {_KEY}, MIN(line) AS first_line FROM {STAGING}"
+            f"  GROUP BY {_KEY} HAVING COUNT(*) > 1"
+            ") d ON s.store_id = d.store_id AND s.week = d.week AND s.kpi = d.kpi "
+            "WHERE s.line <> d.first_line ORDER BY s.line LIMIT %s",
+            [max(1, settings.IMPORT_MAX_ERRORS)],
+        )
+        kept = cursor.fetchall()
+    for line, first, _ in kept:
+        result.add_error(line, f"duplicate of line {first}")
+    result.error_count += kept[0][2] - len(kept) if kept else 0
+
+
+def _count_changes(result: ImportResult) -> None:
+    table = KpiReading._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN s.value = k.value THEN 1 ELSE 0 END), 0) "  # noqa: S608
+            f"FROM {STAGING} s JOIN {table} k "
+            "ON s.store_id = k.store_id AND s.week = k.week AND s.kpi = k.kpi"
+        )
+        existing, unchanged = cursor.fetchone()
+    result.created = result.rows - existing  # no bad row: every row was staged
+    result.unchanged = unchanged
+    result.updated = existing - unchanged
+
+
+def _upsert_and_record(result: ImportResult, *, by, via: str) -> None:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
+        cursor.execute(
+            f"INSERT INTO {KpiReading._meta.db_table} (store_id, week, kpi, value, updated_at) "  # noqa: S608
+            f"SELECT store_id, week, kpi, value, %s FROM {STAGING} WHERE true "
+            f"ON CONFLICT ({_KEY}) DO UPDATE SET value = excluded.value, "
+            "updated_at = excluded.updated_at",
+            [now],
+        )
+        cursor.execute(f"SELECT DISTINCT store_id FROM {STAGING}")  # noqa: S608
+        store_ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT MIN(week), MAX(week) FROM {STAGING}")  # noqa: S608
+        first, last = cursor.fetchone()
+    ScoreChange.record(
+        kind=ChangeKind.KPIS,
+        by=by,
+        via=via,
+        store_ids=store_ids,
+        weeks=[dt.date.fromisoformat(str(w)) for w in (first, last) if w is not None],
+        rows=result.created + result.updated,
+        summary=result.summary(),
     )

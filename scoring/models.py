@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 from .weeks import week_label
@@ -21,7 +21,18 @@ class Region(models.Model):
 
 
 class Store(models.Model):
-    code = models.CharField(max_length=40, unique=True)
+    # Store codes go into URLs (reversed with the code) and CSV files: letters, digits, "_", "."
+    # and "-", starting with a letter or digit (so never "/" nor a spreadsheet formula).
+    code = models.CharField(
+        max_length=40,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}\Z",
+                "A store code is 1-40 letters, digits, _, . or -, starting with a letter or digit.",
+            )
+        ],
+    )
     name = models.CharField(max_length=120)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="stores")
     timezone = models.CharField(max_length=64, default="UTC")

@@ -1,13 +1,12 @@
 """The score import page: upload a CSV, see its row errors or what it changed."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import render
 
 from .access import stores_visible_to
 from .imports import import_scores
-
-MAX_UPLOAD_MB = 200
 
 
 class ImportForm(forms.Form):
@@ -16,8 +15,11 @@ class ImportForm(forms.Form):
 
     def clean_file(self):
         file = self.cleaned_data["file"]
-        if file.size > MAX_UPLOAD_MB * 1024 * 1024:
-            raise forms.ValidationError(f"files over {MAX_UPLOAD_MB} MB go through import_scores")
+        limit = settings.IMPORT_MAX_UPLOAD_MB
+        if file.size > limit * 1024 * 1024:
+            raise forms.ValidationError(
+                f"files over {limit} MB go through `python manage.py import_scores FILE`"
+            )
         return file
 
 
@@ -36,9 +38,13 @@ def import_page(request):
             via="web import",
         )
     failed = bool(form.errors) or (result is not None and not result.ok)
+    # The importer keeps only the first IMPORT_MAX_ERRORS bad rows; the rest are counted.
+    errors = result.errors if result else []
+    more = result.error_count - len(errors) if result else 0
+    more_errors = f"... and {more:,} more rows with errors" if more else ""
     return render(
         request,
         "scoring/import.html",
-        {"form": form, "result": result, "errors": result.errors[:200] if result else []},
+        {"form": form, "result": result, "errors": errors, "more_errors": more_errors},
         status=400 if failed else 200,
     )

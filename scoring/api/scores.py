@@ -14,7 +14,12 @@ from config.api import CodeField, ScopedQuerysetMixin, WeekField
 from ..access import scores_visible_to, stores_visible_to
 from ..imports import import_scores
 from ..models import CategoryScore, Source
-from .importing import ImportPermission, ImportResultSerializer, import_response
+from .importing import (
+    ImportPermission,
+    ImportResultSerializer,
+    check_upload_size,
+    import_response,
+)
 
 MAX_JSON_ROWS = 10_000
 
@@ -116,10 +121,14 @@ class ScoreViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     )
     def import_(self, request):
         """All or nothing, like `import_scores`: any bad row and nothing is written; a 400 lists
-        every bad row as "line N: reason" (line 1 is the header). Only the caller's stores, and
-        no week more than SCORE_BACKDATE_WEEKS back; the import is recorded with its author."""
+        the first IMPORT_MAX_ERRORS bad rows as "line N: reason" (line 1 is the header) and
+        counts the rest (`error_count`). Only the caller's stores, and no week more than
+        SCORE_BACKDATE_WEEKS back; the import is recorded with its author. A body over
+        IMPORT_MAX_UPLOAD_MB is a 413; on SQLite, a file over SQLITE_WEB_IMPORT_MAX_ROWS rows
+        is refused (use `manage.py import_scores`)."""
         form = ScoreImportSerializer(data=request.data)
         form.is_valid(raise_exception=True)
+        check_upload_size(form.validated_data.get("file"))
         stream = form.validated_data.get("file") or _rows_as_csv(form.validated_data["rows"])
         result = import_scores(
             stream,

@@ -20,6 +20,8 @@ class Command(BaseCommand):
             result = import_kpis(stream, dry_run=dry_run)
         for error in result.errors:
             self.stderr.write(str(error))
+        if result.error_count > len(result.errors):
+            self.stderr.write(f"... and {result.error_count - len(result.errors)} more")
         if not result.ok:
-            raise CommandError(f"{len(result.errors)} bad rows; nothing was imported.")
+            raise CommandError(f"{result.error_count} bad rows; nothing was imported.")
         self.stdout.write(result.summary())

@@ -27,8 +27,10 @@ class Command(BaseCommand):
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(str(error))
+            if result.error_count > len(result.errors):
+                self.stderr.write(f"... and {result.error_count - len(result.errors)} more")
             raise CommandError(
-                f"{len(result.errors)} bad row(s) in {file}; nothing was written.", returncode=1
+                f"{result.error_count} bad row(s) in {file}; nothing was written.", returncode=1
             )
         prefix = "Dry run: " if dry_run else ""
         self.stdout.write(self.style.SUCCESS(prefix + result.summary()))
