@@ -147,3 +147,60 @@ def test_a_database_restart_mid_batch_is_retried_and_every_digest_goes_out_once(
     assert sorted(plans.values_list("manager_id", "store_id")) == pairs, "one plan per manager"
     emails = sorted(plans.values_list("manager__email", flat=True))
     assert sorted(DIGEST_TO.findall(worker.log())) == emails, "one digest per manager"
+
+
+def test_feedback_survives_a_regeneration_through_a_database_restart_and_no_digest_repeats(
+    workers, settings
+):
+    """The manager marked tips done and commented; then the week is coached again (a goal edit
+    changed its inputs; `force` here) while the database restarts under the worker. Every answer
+    the manager gave is still there, each manager still has one plan, and nobody gets the week's
+    digest a second time."""
+    from coaching.models import CoachingTip
+    from coaching.plans.batch import generate_plans
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    build_demo(stores=6, weeks=8, seed=1)
+    load_demo_modules()
+    week = week_start(timezone.localdate())
+    pairs = coached_pairs()
+    first = generate_plans(pairs, week)  # the playbook, in this process: Monday's plans
+    assert first.counts["created"] == len(pairs) and first.emailed == len(pairs)
+    answered = {}
+    for plan in WeeklyPlan.objects.filter(week=week):
+        tip = plan.tips.order_by("order").first()
+        CoachingTip.objects.filter(pk=tip.pk).update(
+            done_at=timezone.now(), helpful=True, comment=f"Did it at {plan.store.code}"
+        )
+        answered[plan.pk] = tip.pk
+    with FakeOpenAIServer() as server:
+        server.default = slow(ANSWER_SECONDS, ok(good_answer))
+        tasks.enqueue_week(week, pairs, force=True)
+        worker = workers("worker", concurrency=4)
+        worker.start(
+            COACH_LLM_PROVIDER="openai",
+            OPENAI_BASE_URL=server.base_url,
+            OPENAI_API_KEY="test-key",
+            COACH_LLM_ATTEMPTS="1",
+            COACH_LLM_CONCURRENCY="1",
+            EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+        )
+        coached = WeeklyPlan.objects.filter(week=week, provider="openai")
+        wait_until(lambda: coached.count() >= 1, "the regeneration under way", worker)
+        with connection.cursor() as cursor:
+            cursor.execute(TERMINATE_OTHERS)
+            assert cursor.fetchall(), "the worker's connections were terminated"
+        wait_until(
+            lambda: coached.count() == len(pairs), "every plan regenerated", worker, timeout=90
+        )
+        drained(worker)
+
+    plans = WeeklyPlan.objects.filter(week=week)
+    assert sorted(plans.values_list("manager_id", "store_id")) == pairs, "one plan per manager"
+    for plan in plans:
+        tip = CoachingTip.objects.get(pk=answered[plan.pk])
+        assert tip.plan_id == plan.pk and tip.done_at and tip.helpful is True
+        assert tip.comment == f"Did it at {plan.store.code}"
+        assert plan.tips.filter(category=tip.category).count() == 1
+    assert "Retry in" in worker.log(), "the tasks the restart broke were retried"
+    assert DIGEST_TO.findall(worker.log()) == [], "the week's digest went out once, on Monday"
