@@ -8,11 +8,16 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from coaching.models import CoachingTip, Goal, WeeklyPlan
 from scoring.models import CategoryScore, Store
+from scoring.weeks import week_label, week_start, weeks_back
 
 from .conftest import build_chain
+
+# A week people may still import (within SCORE_BACKDATE_WEEKS), whatever today is.
+RECENT = week_label(weeks_back(week_start(timezone.localdate()), 1))
 
 User = get_user_model()
 
@@ -166,14 +171,14 @@ def test_import_page_lists_row_errors_and_writes_nothing(chain, client):
 
     login(client, "admin")
     before = CategoryScore.objects.count()
-    bad = b"store_code,week,category,score\nS001,2026-W40,customer_advocacy,101\nNOPE,2026-W40,customer_advocacy,50\n"
+    bad = f"store_code,week,category,score\nS001,{RECENT},customer_advocacy,101\nNOPE,{RECENT},customer_advocacy,50\n".encode()
     response = client.post("/import/", {"file": SimpleUploadedFile("s.csv", bad)})
     assert response.status_code == 400
     page = response.content.decode()
     assert "Nothing was imported: 2 problems" in page
     assert CategoryScore.objects.count() == before
 
-    good = b"store_code,week,category,score\nS001,2026-W40,customer_advocacy,55\n"
+    good = f"store_code,week,category,score\nS001,{RECENT},customer_advocacy,55\n".encode()
     response = client.post("/import/", {"file": SimpleUploadedFile("s.csv", good)})
     assert response.status_code == 200 and "1 were created" in response.content.decode()
     assert CategoryScore.objects.count() == before + 1
@@ -297,11 +302,11 @@ def test_a_lead_imports_only_their_regions_stores(chain, client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     login(client, "lead.north")
-    row = b"store_code,week,category,score\nS002,2026-W40,customer_advocacy,55\n"
+    row = f"store_code,week,category,score\nS002,{RECENT},customer_advocacy,55\n".encode()
     response = client.post("/import/", {"file": SimpleUploadedFile("s.csv", row)})
     assert response.status_code == 400
     assert "unknown store" in response.content.decode()
-    row = b"store_code,week,category,score\nS004,2026-W40,customer_advocacy,55\n"
+    row = f"store_code,week,category,score\nS004,{RECENT},customer_advocacy,55\n".encode()
     response = client.post("/import/", {"file": SimpleUploadedFile("s.csv", row)})
     assert response.status_code == 200
 
@@ -335,7 +340,9 @@ def test_every_page_passes_the_nu_html_checker(chain, client, tmp_path):
     login(client, "trainer")
     pages["studio form with errors"] = client.post("/studio/new/", module_post(title=""))
     login(client, "admin")
-    bad_csv = SimpleUploadedFile("s.csv", b"store_code,week,category,score\nNOPE,2026-W40,x,101\n")
+    bad_csv = SimpleUploadedFile(
+        "s.csv", f"store_code,week,category,score\nNOPE,{RECENT},x,101\n".encode()
+    )
     pages["import with errors"] = client.post("/import/", {"file": bad_csv})
 
     statuses = {name: response.status_code for name, response in pages.items()}
