@@ -133,12 +133,14 @@ def import_scores(
     with transaction.atomic():
         _create_staging()  # inside the transaction, so an exception's rollback removes it too
         if _stage_rows(stream, result, window, stores, row_cap(by)):
-            _find_duplicates(result)
+            find_duplicates(
+                result, table=STAGING, key=_KEY, what=" (same store, week, category, source)"
+            )
         if result.ok:
             _count_changes(result)
             if not dry_run:
                 _upsert_from_staging()
-                _record_change(result, by=by, via=via)
+                record_staged_change(result, table=STAGING, kind=ChangeKind.SCORES, by=by, via=via)
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
         if dry_run or not result.ok:
@@ -333,21 +335,21 @@ _JOIN = (
 )
 
 
-def _find_duplicates(result: ImportResult) -> None:
-    """Every repeat of a key counts; only the first IMPORT_MAX_ERRORS (by line) are fetched."""
+def find_duplicates(result: ImportResult, *, table: str, key: str, what: str = "") -> None:
+    """Every repeat of a key in a staging table counts; only the first IMPORT_MAX_ERRORS (by
+    line) are fetched. `key` is the table's key columns, "a, b, c"."""
+    same = " AND ".join(f"s.{column} = d.{column}" for column in key.split(", "))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.line, d.first_line, COUNT(*) OVER () FROM {STAGING} s JOIN ("
-            f"  SELECT {_KEY}, MIN(line) AS first_line FROM {STAGING}"
-            f"  GROUP BY {_KEY} HAVING COUNT(*) > 1"
-            f") d ON s.store_id = d.store_id AND s.category_id = d.category_id "
-            "AND s.week = d.week AND s.source = d.source "
-            "WHERE s.line <> d.first_line ORDER BY s.line LIMIT %s",
+            f"SELECT s.line, d.first_line, COUNT(*) OVER () FROM {table} s JOIN ("
+            f"  SELECT {key}, MIN(line) AS first_line FROM {table}"
+            f"  GROUP BY {key} HAVING COUNT(*) > 1"
+            f") d ON {same} WHERE s.line <> d.first_line ORDER BY s.line LIMIT %s",
             [max(1, settings.IMPORT_MAX_ERRORS)],
         )
         kept = cursor.fetchall()
     for line, first, _ in kept:
-        result.add_error(line, f"duplicate of line {first} (same store, week, category, source)")
+        result.add_error(line, f"duplicate of line {first}{what}")
     result.error_count += kept[0][2] - len(kept) if kept else 0
 
 
@@ -380,15 +382,15 @@ def _upsert_from_staging() -> None:
         )
 
 
-def _record_change(result: ImportResult, *, by, via: str) -> None:
-    """The audit row of a written import: its stores and week range, from the staging table."""
+def record_staged_change(result: ImportResult, *, table: str, kind: str, by, via: str) -> None:
+    """The audit row of a written import: its stores and week range, from its staging table."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT store_id FROM {STAGING}")
+        cursor.execute(f"SELECT DISTINCT store_id FROM {table}")
         store_ids = [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT MIN(week), MAX(week) FROM {STAGING}")
+        cursor.execute(f"SELECT MIN(week), MAX(week) FROM {table}")
         first, last = cursor.fetchone()
     ScoreChange.record(
-        kind=ChangeKind.SCORES,
+        kind=kind,
         by=by,
         via=via,
         store_ids=store_ids,

@@ -7,7 +7,6 @@ the created/updated counts and the upsert are SQL over that table, in one transa
 """
 
 import csv
-import datetime as dt
 import sys
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
@@ -23,10 +22,12 @@ from .imports import (
     Window,
     dating_window,
     decoded_lines,
+    find_duplicates,
+    record_staged_change,
     row_cap,
     too_far_back,
 )
-from .models import ChangeKind, Kpi, KpiReading, ScoreChange, Store
+from .models import ChangeKind, Kpi, KpiReading, Store
 from .weeks import parse_week, week_start
 
 COLUMNS = ["store_code", "week", "kpi", "value"]
@@ -60,7 +61,7 @@ def import_kpis(
     with transaction.atomic():
         _create_staging()  # inside the transaction, so an exception's rollback removes it too
         if _stage_rows(reader, result, known, current, row_cap(by)):
-            _find_duplicates(result)
+            find_duplicates(result, table=STAGING, key=_KEY)
         if result.ok:
             _count_changes(result)
             if not dry_run:
@@ -159,23 +160,6 @@ def _write_staging(batch: list[tuple]) -> None:
         )
 
 
-def _find_duplicates(result: ImportResult) -> None:
-    """Every repeat of a key counts; only the first IMPORT_MAX_ERRORS (by line) are fetched."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT s.line, d.first_line, COUNT(*) OVER () FROM {STAGING} s JOIN ("  # noqa: S608
-            f"  SELECT {_KEY}, MIN(line) AS first_line FROM {STAGING}"
-            f"  GROUP BY {_KEY} HAVING COUNT(*) > 1"
-            ") d ON s.store_id = d.store_id AND s.week = d.week AND s.kpi = d.kpi "
-            "WHERE s.line <> d.first_line ORDER BY s.line LIMIT %s",
-            [max(1, settings.IMPORT_MAX_ERRORS)],
-        )
-        kept = cursor.fetchall()
-    for line, first, _ in kept:
-        result.add_error(line, f"duplicate of line {first}")
-    result.error_count += kept[0][2] - len(kept) if kept else 0
-
-
 def _count_changes(result: ImportResult) -> None:
     table = KpiReading._meta.db_table
     with connection.cursor() as cursor:
@@ -201,16 +185,4 @@ def _upsert_and_record(result: ImportResult, *, by, via: str) -> None:
             "updated_at = excluded.updated_at",
             [now],
         )
-        cursor.execute(f"SELECT DISTINCT store_id FROM {STAGING}")  # noqa: S608
-        store_ids = [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT MIN(week), MAX(week) FROM {STAGING}")  # noqa: S608
-        first, last = cursor.fetchone()
-    ScoreChange.record(
-        kind=ChangeKind.KPIS,
-        by=by,
-        via=via,
-        store_ids=store_ids,
-        weeks=[dt.date.fromisoformat(str(w)) for w in (first, last) if w is not None],
-        rows=result.created + result.updated,
-        summary=result.summary(),
-    )
+    record_staged_change(result, table=STAGING, kind=ChangeKind.KPIS, by=by, via=via)

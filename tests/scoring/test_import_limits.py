@@ -215,9 +215,8 @@ def test_on_sqlite_web_and_api_imports_over_the_row_cap_are_refused(store, lead,
     )
 
 
+@pytest.mark.postgres
 def test_postgresql_has_no_row_cap(store, lead, settings):
-    if connection.vendor == "sqlite":
-        pytest.skip("the cap applies on SQLite")
     settings.SQLITE_WEB_IMPORT_MAX_ROWS = 3
     data = (HEADER + good_rows(4)).encode()
     response = api(lead).post("/api/v1/scores/import/", {"file": SimpleUploadedFile("s.csv", data)})
