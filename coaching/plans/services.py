@@ -145,6 +145,13 @@ def save_plan(
             plan.save(update_fields=["claimed_at", "claim_token"])
             return PlanOutcome("reused")  # another delivery finished it while we were coaching
         fresh = created or not plan.fingerprint  # a row its claim made holds no plan yet
+        if answer is None and plan.status in COACHED:
+            # Regenerating failed outright: the plan the manager has stays as it is, with its
+            # old fingerprint, so the next run tries again.
+            log_calls(calls, plan=plan)
+            plan.claimed_at, plan.claim_token = None, ""
+            plan.save(update_fields=["claimed_at", "claim_token"])
+            return PlanOutcome("failed", f"{error}; the previous plan stays")
         answered = [] if fresh else _keep_answered_tips(plan)
         plan.data_week = context.data_week
         plan.fingerprint = fingerprint

@@ -160,3 +160,24 @@ def test_a_missed_monday_run_is_caught_up_once_and_not_again(chain, monkeypatch)
     queued.clear()
     tasks.queue_coaching(local(stores[0], PLAN_WEEK + dt.timedelta(days=3), 12))
     assert not [p for _, wanted in queued for p in wanted]
+
+
+def test_a_regeneration_that_fails_outright_leaves_the_previous_plan(chain, monkeypatch):
+    from coaching.llm import PLAYBOOK
+
+    stores, managers = chain
+    generate_plans(pairs(stores, managers)[:1], PLAN_WEEK)
+    plan = WeeklyPlan.objects.get(store=stores[0])
+    before = (plan.status, plan.fingerprint, [t.id for t in plan.tips.all()])
+
+    def broken(request, *, calls, repair=None):
+        raise RuntimeError("playbook broken")
+
+    monkeypatch.setattr(PLAYBOOK, "weekly_plan", broken)
+    result = generate_plans(pairs(stores, managers)[:1], PLAN_WEEK, force=True)
+
+    assert dict(result.counts) == {"failed": 1}
+    assert "the previous plan stays" in result.problem_lines()[0]
+    plan.refresh_from_db()
+    assert (plan.status, plan.fingerprint, [t.id for t in plan.tips.all()]) == before
+    assert plan.claimed_at is None
