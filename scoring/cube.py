@@ -299,7 +299,7 @@ def _weeks_before(expr: str, count: int) -> str:
 def _latest_sql(ids: str) -> str:
     """`latest_scored_week` of the stores whose placeholders are `ids`, as a subquery."""
     return f"""(SELECT cs.week FROM scoring_categoryscore cs WHERE cs.store_id IN ({ids})
-                ORDER BY cs.week DESC LIMIT 1)"""  # noqa: S608
+                ORDER BY cs.week DESC LIMIT 1)"""
 
 
 def _cube_sql(
@@ -320,7 +320,7 @@ def _cube_sql(
         extra += f"UNION ALL SELECT 'latest_of', NULL, NULL, NULL, {others}, NULL, NULL, NULL"
     if benchmark:
         chain = _COMBINED_SQL.format(where=f"cs.week = {latest}")
-        extra += f" UNION ALL SELECT 'bench', b.* FROM ({chain}) b"  # noqa: S608
+        extra += f" UNION ALL SELECT 'bench', b.* FROM ({chain}) b"
     sql = f"""
         WITH latest AS {_latest_sql(page)},
         cells AS ({cells})
@@ -333,7 +333,7 @@ def _cube_sql(
         SELECT 'store', st.id, st.region_id, NULL, {latest}, NULL, NULL, NULL
         FROM scoring_store st WHERE st.id IN ({page})
         {extra}
-    """  # noqa: S608
+    """
     return sql, params
 
 

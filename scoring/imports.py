@@ -11,7 +11,6 @@ import codecs
 import csv
 import datetime as dt
 import functools
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -23,7 +22,8 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import Category, ChangeKind, ScoreChange, Source, Store
+from .models import Category, ChangeKind, Source, Store
+from .staging import find_duplicates, record_staged_change, stage_rows
 from .weeks import parse_week, week_label, week_start, weeks_back
 
 REQUIRED_COLUMNS = ("store_code", "week", "category", "score")
@@ -104,13 +104,6 @@ def row_cap(by) -> int | None:
     )
 
 
-TOO_MANY_ROWS = (
-    "more than {:,} rows: on SQLite an import through the web page or the API takes at most that "
-    "many, as it holds the only write lock to its end; run `python manage.py import_scores FILE`, "
-    "or use PostgreSQL"
-)
-
-
 def import_scores(
     stream: BinaryIO,
     *,
@@ -183,38 +176,13 @@ def _stage_rows(stream: BinaryIO, result: ImportResult, window: Window, stores, 
     if (columns := _read_header(header, result)) is None:
         return False
 
-    validate = _RowValidator(columns, window, stores)
-    batch: list[tuple] = []
-    batch_size = settings.SCORING_IMPORT_BATCH
-    cap = sys.maxsize if max_rows is None else max_rows
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            result.add_error(reader.line_num, f"unreadable row ({exc})")
-            continue
-        if not any(value.strip() for value in fields):
-            continue  # blank line
-        result.rows += 1
-        line = reader.line_num
-        if result.rows > cap:
-            result.add_error(line, TOO_MANY_ROWS.format(cap))
-            return False
-        staged = validate(fields)
-        if isinstance(staged, str):
-            result.add_error(line, staged)
-            continue
-        batch.append((line, *staged))
-        if len(batch) >= batch_size:
-            _write_staging(batch)
-            batch.clear()
-    if batch:
-        _write_staging(batch)
-    if result.rows == 0 and result.ok:
-        result.add_error(2, "no data rows after the header")
-    return True
+    return stage_rows(
+        reader,
+        result,
+        validate=_RowValidator(columns, window, stores),
+        write=_write_staging,
+        max_rows=max_rows,
+    )
 
 
 def _expected() -> str:
@@ -335,24 +303,6 @@ _JOIN = (
 )
 
 
-def find_duplicates(result: ImportResult, *, table: str, key: str, what: str = "") -> None:
-    """Every repeat of a key in a staging table counts; only the first IMPORT_MAX_ERRORS (by
-    line) are fetched. `key` is the table's key columns, "a, b, c"."""
-    same = " AND ".join(f"s.{column} = d.{column}" for column in key.split(", "))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT s.line, d.first_line, COUNT(*) OVER () FROM {table} s JOIN ("
-            f"  SELECT {key}, MIN(line) AS first_line FROM {table}"
-            f"  GROUP BY {key} HAVING COUNT(*) > 1"
-            f") d ON {same} WHERE s.line <> d.first_line ORDER BY s.line LIMIT %s",
-            [max(1, settings.IMPORT_MAX_ERRORS)],
-        )
-        kept = cursor.fetchall()
-    for line, first, _ in kept:
-        result.add_error(line, f"duplicate of line {first}{what}")
-    result.error_count += kept[0][2] - len(kept) if kept else 0
-
-
 def _count_changes(result: ImportResult) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -380,21 +330,3 @@ def _upsert_from_staging() -> None:
             "OR scoring_categoryscore.responses IS DISTINCT FROM excluded.responses",
             [now],
         )
-
-
-def record_staged_change(result: ImportResult, *, table: str, kind: str, by, via: str) -> None:
-    """The audit row of a written import: its stores and week range, from its staging table."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT store_id FROM {table}")
-        store_ids = [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT MIN(week), MAX(week) FROM {table}")
-        first, last = cursor.fetchone()
-    ScoreChange.record(
-        kind=kind,
-        by=by,
-        via=via,
-        store_ids=store_ids,
-        weeks=[dt.date.fromisoformat(str(w)) for w in (first, last) if w is not None],
-        rows=result.created + result.updated,
-        summary=result.summary(),
-    )

@@ -7,27 +7,24 @@ the created/updated counts and the upsert are SQL over that table, in one transa
 """
 
 import csv
-import sys
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import BinaryIO
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from .imports import (
-    TOO_MANY_ROWS,
     ImportResult,
     Window,
     dating_window,
     decoded_lines,
-    find_duplicates,
-    record_staged_change,
     row_cap,
     too_far_back,
 )
 from .models import ChangeKind, Kpi, KpiReading, Store
+from .staging import find_duplicates, record_staged_change, stage_rows
 from .weeks import parse_week, week_start
 
 COLUMNS = ["store_code", "week", "kpi", "value"]
@@ -60,7 +57,10 @@ def import_kpis(
         return result
     with transaction.atomic():
         _create_staging()  # inside the transaction, so an exception's rollback removes it too
-        if _stage_rows(reader, result, known, current, row_cap(by)):
+        validate = partial(_reading, stores=known, current=current)
+        if stage_rows(
+            reader, result, validate=validate, write=_write_staging, max_rows=row_cap(by)
+        ):
             find_duplicates(result, table=STAGING, key=_KEY)
         if result.ok:
             _count_changes(result)
@@ -71,40 +71,6 @@ def import_kpis(
         if dry_run or not result.ok:
             transaction.set_rollback(True)
     return result
-
-
-def _stage_rows(reader, result: ImportResult, known, current: Window, max_rows) -> bool:
-    """Validate and stage every row; False when there are more than `max_rows` (reading stops)."""
-    cap = sys.maxsize if max_rows is None else max_rows
-    batch: list[tuple] = []
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            result.add_error(reader.line_num, f"unreadable: {exc}")
-            continue
-        if not any(f.strip() for f in fields):
-            continue
-        result.rows += 1
-        line = reader.line_num
-        if result.rows > cap:
-            result.add_error(line, TOO_MANY_ROWS.format(cap))
-            return False
-        reading = _reading(fields, known, current)
-        if isinstance(reading, str):
-            result.add_error(line, reading)
-            continue
-        batch.append((line, *reading))
-        if len(batch) >= settings.SCORING_IMPORT_BATCH:
-            _write_staging(batch)
-            batch.clear()
-    if batch:
-        _write_staging(batch)
-    if result.rows == 0 and result.ok:
-        result.add_error(2, "no data rows after the header")
-    return True
 
 
 def _reading(fields: list[str], stores: dict[str, int], current: Window) -> tuple | str:
@@ -155,7 +121,7 @@ def _create_staging() -> None:
 def _write_staging(batch: list[tuple]) -> None:
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {STAGING} (line, store_id, week, kpi, value) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
+            f"INSERT INTO {STAGING} (line, store_id, week, kpi, value) VALUES (%s, %s, %s, %s, %s)",
             batch,
         )
 
@@ -164,7 +130,7 @@ def _count_changes(result: ImportResult) -> None:
     table = KpiReading._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN s.value = k.value THEN 1 ELSE 0 END), 0) "  # noqa: S608
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN s.value = k.value THEN 1 ELSE 0 END), 0) "
             f"FROM {STAGING} s JOIN {table} k "
             "ON s.store_id = k.store_id AND s.week = k.week AND s.kpi = k.kpi"
         )
@@ -179,7 +145,7 @@ def _upsert_and_record(result: ImportResult, *, by, via: str) -> None:
     with connection.cursor() as cursor:
         # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
         cursor.execute(
-            f"INSERT INTO {KpiReading._meta.db_table} (store_id, week, kpi, value, updated_at) "  # noqa: S608
+            f"INSERT INTO {KpiReading._meta.db_table} (store_id, week, kpi, value, updated_at) "
             f"SELECT store_id, week, kpi, value, %s FROM {STAGING} WHERE true "
             f"ON CONFLICT ({_KEY}) DO UPDATE SET value = excluded.value, "
             "updated_at = excluded.updated_at",

@@ -170,3 +170,18 @@ def assert_fallback(plan: WeeklyPlan, *reason_parts: str) -> None:
     assert tip_categories(plan) == focus_codes(plan) == [DECLINING, LOW]
     assert all(tip.practice_key for tip in plan.tips.all())
     assert call_log(plan)[-1] == ("playbook", "ok")
+
+
+def fake_coach(server, *, mode: str = "json_object", max_completion_tokens: int = 500):
+    """An OpenAI coach on the fake server, for tests that look at the requests it sends."""
+    from coaching.llm.openai_adapter import OpenAICoach
+
+    return OpenAICoach(
+        base_url=server.base_url,
+        api_key="test-key",
+        model="fake-model",
+        timeout=5.0,
+        max_retries=0,
+        mode=mode,
+        max_completion_tokens=max_completion_tokens,
+    )

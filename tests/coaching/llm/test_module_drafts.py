@@ -10,36 +10,12 @@ from coaching.llm import prompts
 from coaching.models import LLMCall
 from coaching.modules import services as authoring
 from scoring.models import Category, Role
+from tests.coaching.modules.test_modules import good_draft, quiz
 from tests.factories import user_with_role
 from tests.fakes.openai_server import error, ok
 
 pytestmark = pytest.mark.django_db
 NO_SECTIONS = '{"title": "No sections"}'
-
-
-def quiz(n: int) -> list[dict]:
-    return [
-        {
-            "question": f"Question {i}?",
-            "choices": ["Alpha", "Bravo", "Charlie", "Delta"],
-            "answer": i % 4,
-            "explanation": "Because.",
-        }
-        for i in range(n)
-    ]
-
-
-def good_draft(body: dict) -> dict:
-    return {
-        "title": "Winning back detractors within a day",
-        "summary": "Call back unhappy customers fast and fix the cause.",
-        "sections": [
-            {"heading": "Why it matters", "body": "Detractors talk. A fast call turns many."},
-            {"heading": "The call", "body": "1. Thank them\n2. Listen\n3. Fix one thing"},
-        ],
-        "practice_steps": ["Call two detractors", "Share one cause with the team"],
-        "quiz": quiz(3),
-    }
 
 
 @pytest.fixture

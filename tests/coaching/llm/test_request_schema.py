@@ -15,7 +15,7 @@ from coaching.llm.schemas import PlanOut, TipOut, strict_compatible
 from tests.fakes.openai_server import FakeOpenAIServer, ok, response_schema
 
 from .helpers import STEPS as GOOD_STEPS
-from .helpers import good_answer, spoiled
+from .helpers import fake_coach, good_answer, spoiled
 
 FOCUS = ("customer_advocacy", "team_retention")
 MODULES = (("reviews-101", "customer_advocacy"), ("stay-interviews", "team_retention"))
@@ -47,15 +47,7 @@ def server():
 
 
 def coach_for(server: FakeOpenAIServer, mode: str) -> OpenAICoach:
-    return OpenAICoach(
-        base_url=server.base_url,
-        api_key="test-key",
-        model="fake-model",
-        timeout=5.0,
-        max_retries=0,
-        mode=mode,
-        max_completion_tokens=700,
-    )
+    return fake_coach(server, mode=mode, max_completion_tokens=700)
 
 
 # --- the schema -------------------------------------------------------------------------------

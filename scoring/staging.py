@@ -1,0 +1,96 @@
+"""What the score and KPI imports share: reading rows into a staging table in batches, finding
+duplicate keys there in SQL, and the audit row of a written import. Raw SQL here interpolates only
+table and column names given by the importers; values are parameters."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import sys
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import connection
+
+from .models import ScoreChange
+
+if TYPE_CHECKING:
+    from .imports import ImportResult
+
+TOO_MANY_ROWS = (
+    "more than {:,} rows: on SQLite an import through the web page or the API takes at most that "
+    "many, as it holds the only write lock to its end; run `python manage.py import_scores FILE`, "
+    "or use PostgreSQL"
+)
+
+
+def stage_rows(reader, result: ImportResult, *, validate, write, max_rows: int | None) -> bool:
+    """Validate each data row of `reader` (`validate` returns the staged tuple or the reason the
+    row is bad) and `write` the good ones in batches. False when there are more than `max_rows`:
+    reading stops there. Shared by the score and KPI imports."""
+    batch: list[tuple] = []
+    cap = sys.maxsize if max_rows is None else max_rows
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            result.add_error(reader.line_num, f"unreadable row ({exc})")
+            continue
+        if not any(value.strip() for value in fields):
+            continue  # blank line
+        result.rows += 1
+        line = reader.line_num
+        if result.rows > cap:
+            result.add_error(line, TOO_MANY_ROWS.format(cap))
+            return False
+        staged = validate(fields)
+        if isinstance(staged, str):
+            result.add_error(line, staged)
+            continue
+        batch.append((line, *staged))
+        if len(batch) >= settings.SCORING_IMPORT_BATCH:
+            write(batch)
+            batch.clear()
+    if batch:
+        write(batch)
+    if result.rows == 0 and result.ok:
+        result.add_error(2, "no data rows after the header")
+    return True
+
+
+def find_duplicates(result: ImportResult, *, table: str, key: str, what: str = "") -> None:
+    """Every repeat of a key in a staging table counts; only the first IMPORT_MAX_ERRORS (by
+    line) are fetched. `key` is the table's key columns, "a, b, c"."""
+    same = " AND ".join(f"s.{column} = d.{column}" for column in key.split(", "))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.line, d.first_line, COUNT(*) OVER () FROM {table} s JOIN ("
+            f"  SELECT {key}, MIN(line) AS first_line FROM {table}"
+            f"  GROUP BY {key} HAVING COUNT(*) > 1"
+            f") d ON {same} WHERE s.line <> d.first_line ORDER BY s.line LIMIT %s",
+            [max(1, settings.IMPORT_MAX_ERRORS)],
+        )
+        kept = cursor.fetchall()
+    for line, first, _ in kept:
+        result.add_error(line, f"duplicate of line {first}{what}")
+    result.error_count += kept[0][2] - len(kept) if kept else 0
+
+
+def record_staged_change(result: ImportResult, *, table: str, kind: str, by, via: str) -> None:
+    """The audit row of a written import: its stores and week range, from its staging table."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT store_id FROM {table}")
+        store_ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT MIN(week), MAX(week) FROM {table}")
+        first, last = cursor.fetchone()
+    ScoreChange.record(
+        kind=kind,
+        by=by,
+        via=via,
+        store_ids=store_ids,
+        weeks=[dt.date.fromisoformat(str(w)) for w in (first, last) if w is not None],
+        rows=result.created + result.updated,
+        summary=result.summary(),
+    )
