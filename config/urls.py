@@ -17,6 +17,8 @@ from coaching.plans.api import PlanViewSet, TipViewSet
 from coaching.tracking.api import EngagementViewSet, ImpactView, ProgressViewSet
 from scoring import api as scoring_api
 from scoring import views as scoring_views
+from scoring.pulse import api as pulse_api
+from scoring.pulse import views as pulse_views
 from scoring.services import api_token
 
 from . import views
@@ -80,11 +82,17 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("import/", scoring_views.import_page, name="import"),
+    # Public: the questionnaire behind a store's QR code or link, and a kiosk's.
+    path("p/<str:token>/", pulse_views.answer, name="pulse-answer"),
+    path("k/<str:key>/", pulse_views.kiosk, name="pulse-kiosk"),
+    path("pulse/", include("scoring.pulse.urls")),
     path("", include("coaching.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/v1/drivers/", scoring_api.DriversView.as_view(), name="drivers"),
     path("api/v1/impact/", ImpactView.as_view(), name="impact"),
+    path("api/v1/pulse/questions/", pulse_api.QuestionsView.as_view(), name="pulse-questions"),
+    path("api/v1/pulse/answers/", pulse_api.AnswerView.as_view(), name="pulse-answers"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", api_docs, name="swagger-ui"),

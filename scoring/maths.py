@@ -15,6 +15,16 @@ def questionnaire_score(mean_answer: float) -> float:
     return (mean_answer - 1) / 4 * 100
 
 
+def answer_points(value: int, *, scale: int) -> float:
+    """One answer -> 0-100: on the 1-5 agreement scale as `questionnaire_score`, on the 0-10
+    likelihood scale ten points a step. The roll-up runs this in SQL (`services`)."""
+    if scale == 10:
+        if not 0 <= value <= 10:
+            raise ValueError(f"a 0-10 answer lies between 0 and 10, not {value}")
+        return value * 10.0
+    return questionnaire_score(value)
+
+
 def normalise(value: float, *, low: float, high: float, higher_is_better: bool = True) -> float:
     """Map a raw metric onto 0-100 linearly between its declared bounds, clipped at both ends."""
     if high <= low:

@@ -133,11 +133,23 @@ class CategoryScore(models.Model):
         return f"{self.store.code} {self.category.code} {week_label(self.week)}: {self.score}"
 
 
+class Audience(models.TextChoices):
+    CUSTOMER = "customer", "Customers"
+    STAFF = "staff", "Team"
+
+
+class Scale(models.IntegerChoices):
+    AGREE = 5, "1 (strongly disagree) to 5 (strongly agree)"
+    LIKELY = 10, "0 (not at all likely) to 10 (extremely likely)"
+
+
 class Question(models.Model):
-    """A questionnaire item, answered 1 (strongly disagree) to 5 (strongly agree)."""
+    """A questionnaire item, answered by customers or by the team on its `scale`."""
 
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="questions")
     text = models.CharField(max_length=240)
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.CUSTOMER)
+    scale = models.PositiveSmallIntegerField(choices=Scale.choices, default=Scale.AGREE)
     display_order = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
 
@@ -146,6 +158,10 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def lowest(self) -> int:
+        return 0 if self.scale == Scale.LIKELY else 1
 
 
 class Submission(models.Model):
@@ -163,9 +179,21 @@ class Submission(models.Model):
         blank=True,
         related_name="+",
     )
+    # Pulse answers (scoring.pulse): who they come from, the respondent's scrubbed comment, and
+    # whether they count (False: held back by a flood cap) and are already in the week's scores.
+    audience = models.CharField(max_length=10, choices=Audience.choices, blank=True)
+    channel = models.CharField(max_length=10, default="api")
+    comment = models.TextField(blank=True)
+    counted = models.BooleanField(default=True)
+    rolled = models.BooleanField(default=True)
 
     class Meta:
-        indexes = [models.Index(fields=["store", "week"], name="submission_store_week")]
+        indexes = [
+            models.Index(fields=["store", "week"], name="submission_store_week"),
+            models.Index(
+                fields=["id"], condition=models.Q(rolled=False), name="submission_to_roll"
+            ),
+        ]
         permissions = [("submit_responses", "Can submit questionnaire responses")]
 
     def __str__(self) -> str:
@@ -176,7 +204,7 @@ class Answer(models.Model):
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
     value = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(5)]
+        validators=[MinValueValidator(0), MaxValueValidator(10)]
     )
 
     class Meta:
@@ -185,12 +213,21 @@ class Answer(models.Model):
                 fields=["submission", "question"], name="one_answer_per_question"
             ),
             models.CheckConstraint(
-                condition=models.Q(value__gte=1, value__lte=5), name="answer_between_1_and_5"
+                condition=models.Q(value__gte=0, value__lte=10), name="answer_between_0_and_10"
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.question_id}: {self.value}"
+
+    @staticmethod
+    def points() -> models.Case:
+        """An answer's 0-100 points in SQL, as `maths.answer_points` computes them."""
+        return models.Case(
+            models.When(question__scale=Scale.LIKELY, then=models.F("value") * 10.0),
+            default=(models.F("value") - 1) * 25.0,
+            output_field=models.FloatField(),
+        )
 
 
 class MetricReading(models.Model):
@@ -286,3 +323,7 @@ class ScoreChange(models.Model):
         )
         change.stores.set(sorted(set(store_ids)))
         return change
+
+
+# The pulse room's own tables, imported here so Django finds them (they need Store above).
+from .pulse.models import PulseDevice, PulseLink  # noqa: E402, F401

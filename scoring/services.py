@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Avg, Count
+from django.db.models import Avg, Case, Count, Max, When
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -19,6 +19,7 @@ from .imports import ImportResult, dating_window, import_scores, too_far_back
 from .metrics import METRICS
 from .models import (
     Answer,
+    Audience,
     Category,
     CategoryScore,
     ChangeKind,
@@ -153,8 +154,13 @@ def submit_responses(
         for question_id, value in response.items():
             if question_id not in questions:
                 raise ValidationError(f"response {number}: unknown question {question_id}")
-            if not isinstance(value, int) or not 1 <= value <= 5:
-                raise ValidationError(f"response {number}: answers are whole numbers 1 to 5")
+            lowest = questions[question_id].lowest
+            highest = questions[question_id].scale
+            if not isinstance(value, int) or not lowest <= value <= highest:
+                raise ValidationError(
+                    f"response {number}: question {question_id} takes a whole number "
+                    f"{lowest} to {highest}"
+                )
     submissions = Submission.objects.bulk_create(
         [Submission(store=store, week=week, submitted_by=by) for _ in responses]
     )
@@ -181,25 +187,34 @@ def submit_responses(
 
 
 def recompute_questionnaire_scores(*, store_ids: Sequence[int], weeks: Sequence[dt.date]) -> int:
-    """Rebuild questionnaire scores from all answers of these stores and weeks, in one query.
+    """Rebuild questionnaire scores from the counted answers of these stores and weeks, in one
+    query: the mean of each answer's 0-100 points (`maths.answer_points`) per category, and
+    responses = respondents who answered it.
 
-    Score = (mean answer - 1) / 4 * 100 per category; responses = respondents who answered it.
-    """
+    A team category's score is written only once PULSE_MIN_STAFF_ANSWERS people answered it: a
+    manager must not be able to read three colleagues' mood off a number."""
     aggregates = (
-        Answer.objects.filter(submission__store_id__in=store_ids, submission__week__in=weeks)
+        Answer.objects.filter(
+            submission__store_id__in=store_ids, submission__week__in=weeks, submission__counted=True
+        )
         .values("submission__store_id", "submission__week", "question__category_id")
-        .annotate(mean=Avg("value"), respondents=Count("submission_id", distinct=True))
+        .annotate(
+            mean=Avg(Answer.points()),
+            respondents=Count("submission_id", distinct=True),
+            team=Max(Case(When(question__audience=Audience.STAFF, then=1), default=0)),
+        )
     )
     rows = [
         CategoryScore(
             store_id=row["submission__store_id"],
             category_id=row["question__category_id"],
             week=row["submission__week"],
-            score=to_score(maths.questionnaire_score(float(row["mean"]))),
+            score=to_score(row["mean"]),
             responses=row["respondents"],
             source=Source.QUESTIONNAIRE,
         )
         for row in aggregates
+        if not row["team"] or row["respondents"] >= settings.PULSE_MIN_STAFF_ANSWERS
     ]
     upsert_scores(rows)
     return len(rows)

@@ -60,6 +60,9 @@ class PlanRequest:
     goals: tuple[GoalText, ...] = ()
     modules: tuple[ModuleRef, ...] = ()
     recent_practices: tuple[str, ...] = ()
+    # This data week's customer comments from the pulse (scrubbed) and what they are about.
+    customer_comments: tuple[str, ...] = ()
+    comment_themes: tuple[str, ...] = ()
 
     def data(self) -> dict:
         return asdict(self)

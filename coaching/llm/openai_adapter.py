@@ -89,6 +89,7 @@ def fenced_plan_data(request: PlanRequest) -> str:
         module["summary"] = fence("module_text", module["summary"])
     for item in data["focus"]:
         item["name"], item["reason"] = unfence(item["name"]), unfence(item["reason"])
+    data["customer_comments"] = [fence("customer_comment", c) for c in data["customer_comments"]]
     return "DATA (JSON):\n" + json.dumps(data, indent=1)
 
 

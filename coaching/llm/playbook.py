@@ -71,6 +71,22 @@ def _module_for(practice: Practice, modules: list[ModuleRef]) -> ModuleRef | Non
     )
 
 
+# The categories customers answer for in the pulse, whose tips may cite what customers wrote.
+CUSTOMER_FACING = frozenset(
+    {"brand_loyalty", "customer_satisfaction", "customer_advocacy", "community_engagement"}
+)
+
+
+def _with_theme(why: str, category: str, themes: tuple[str, ...]) -> str:
+    """The why, with the week's most mentioned comment theme where it fits (a theme is our own
+    wording from `scoring.pulse.themes`, never a customer's text)."""
+    if category not in CUSTOMER_FACING or not themes:
+        return why
+    theme = themes[0].split(" (")[0]
+    longer = f"{why} Customers' comments this week mention {theme} most."
+    return longer if len(longer) <= MAX_WHY else why
+
+
 def _why_and_steps(reason: str, practice: Practice) -> tuple[str, list[str]]:
     """The focus reason and what to watch, then the practice's steps. A long reason (a drop and a
     goal at once) would push the why past MAX_WHY: what to watch becomes the last step instead."""
@@ -111,6 +127,7 @@ class PlaybookCoach:
                 practice, [m for m in request.modules if m.category == item.category]
             )
             why, steps = _why_and_steps(item.reason, practice)
+            why = _with_theme(why, item.category, request.comment_themes)
             tips.append(
                 TipOut(
                     category=item.category,

@@ -24,7 +24,7 @@ WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")  # letters only: "5-10" and "2026
 
 # The fences around text people wrote, in prompts (`openai_adapter`). Their tags, in any case or
 # spacing, are taken out of the text they fence (`unfence`), so it can never close its fence.
-FENCES = ("manager_goal", "module_text", "trainer_objective")
+FENCES = ("manager_goal", "module_text", "trainer_objective", "customer_comment")
 FENCE_TAG = re.compile(r"<\s*/?\s*(?:" + "|".join(FENCES) + r")\s*>", re.IGNORECASE)
 
 # The input's own field names and fences: a tip holding them is echoing the data, not advising.
@@ -95,7 +95,39 @@ def text_problems(where: str, tip: TipOut, request: PlanRequest | None = None) -
     ]
     if not reads_as_english(" ".join([tip.why, *tip.steps])):
         problems.append(f"{where}: why and steps must be written in plain English")
-    return problems + plain_text_problems(where, tip, request)
+    return problems + plain_text_problems(where, tip, request) + quote_problems(where, tip, request)
+
+
+# A quotation of three words or more, in straight or curly double quotes.
+QUOTE = re.compile(
+    r"[\"\u201c\u201d]([^\"\u201c\u201d]*?\w+\W+\w+\W+\w[^\"\u201c\u201d]*?)[\"\u201c\u201d]"
+)
+
+
+def _squashed(text: str) -> str:
+    return " ".join(WORD.findall(text.lower()))
+
+
+def quote_problems(where: str, tip: TipOut, request: PlanRequest | None = None) -> list[str]:
+    """A quotation must be real: words a customer wrote this week, a module's title or summary,
+    a manager's goal or a category's name. A model that puts words in a customer's mouth is
+    refused: "tip 1: the quote 'the queue was awful' is not in this week's comments"."""
+    given = _squashed(_given_text(request) + "\n" + "\n".join(_comments_and_names(request)))
+    problems = []
+    for _, text in _parts(tip):
+        for quoted in QUOTE.findall(text):
+            if _squashed(quoted) not in given:
+                problems.append(
+                    f"{where}: the quote {quoted.strip()!r} is not in this week's comments; "
+                    "quote customers word for word or not at all"
+                )
+    return problems
+
+
+def _comments_and_names(request: PlanRequest | None) -> list[str]:
+    if request is None:
+        return []
+    return [*request.customer_comments, *(item.name for item in request.focus)]
 
 
 def plain_text_problems(where: str, tip: TipOut, request: PlanRequest | None = None) -> list[str]:

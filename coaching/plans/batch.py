@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 
 from scoring.models import Store
+from scoring.pulse.themes import themes_of
 from scoring.weeks import week_label
 
 from ..llm import get_coach
@@ -216,6 +217,10 @@ def build_request(
             for m in picks[code]
         ),
         recent_practices=tuple(sorted(context.recent_practices.get((manager_id, store_id), ()))),
+        customer_comments=tuple(context.comments.get(store_id, ())),
+        comment_themes=tuple(
+            f"{theme} ({count})" for theme, count in themes_of(context.comments.get(store_id, ()))
+        ),
     )
     return request, chosen
 

@@ -4,12 +4,13 @@ the number of managers, stores or modules."""
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Max
 
 from scoring.drivers import chain_drivers
 from scoring.models import Category, CategoryScore, Store
+from scoring.pulse.selectors import customer_comments
 from scoring.selectors import CategoryTrend, category_trends, confident_changes
 from scoring.weeks import weeks_back
 
@@ -45,6 +46,8 @@ class WeekContext:
     candidates: list[Candidate]  # the published modules, for `rank_modules`
     completed: dict[int, set[str]]  # slugs of the modules each manager has completed
     impact_weights: dict[str, float]  # from the key driver analysis; empty: all equal
+    # The data week's latest customer comments per store, from the pulse (already scrubbed).
+    comments: dict[int, list[str]] = field(default_factory=dict)
 
     def largest_drops_elsewhere(self, store_id: int) -> dict[str, float]:
         """The largest drop per category among the other stores of this store's region."""
@@ -116,6 +119,7 @@ def load_week_context(week: dt.date, pairs: Sequence[tuple[int, int]]) -> WeekCo
         [candidate_of(m) for m in modules],
         completed,
         impact_weights(data_week) if data_week else {},
+        customer_comments(store_ids, data_week) if data_week else {},
     )
 
 
