@@ -271,25 +271,18 @@ SCORING_IMPORT_BATCH = env.int("SCORING_IMPORT_BATCH", default=5000)
 # respondents one questionnaire submission may carry.
 SCORE_BACKDATE_WEEKS = env.int("SCORE_BACKDATE_WEEKS", default=8)
 SCORE_MAX_RESPONDENTS = env.int("SCORE_MAX_RESPONDENTS", default=500)
-# --- Pulse (scoring.pulse): customers and the team answer on their phones -------------------
-# Questions a customer or team member gets per answer, the least-answered categories first.
+# --- Pulse (scoring.pulse): questions per answer; team results hidden below a count ----------
 PULSE_QUESTIONS = env.int("PULSE_QUESTIONS", default=4)
-# No team score, answer count by category or comment theme is shown below this many answers.
 PULSE_MIN_STAFF_ANSWERS = env.int("PULSE_MIN_STAFF_ANSWERS", default=5)
 PULSE_COMMENT_CHARS = env.int("PULSE_COMMENT_CHARS", default=500)
-# Refused (429) beyond these, counted in the shared cache (django-ratelimit rates: "20/10m").
+# Refused (429) beyond the rates, kept uncounted beyond the daily caps; counters in CACHE_URL.
 PULSE_ADDRESS_RATE = env.str("PULSE_ADDRESS_RATE", default="30/10m")
 PULSE_STORE_RATE = env.str("PULSE_STORE_RATE", default="600/h")
 PULSE_DEVICE_RATE = env.str("PULSE_DEVICE_RATE", default="120/10m")
-# Kept but not counted in scores beyond these a day: one address at one store (a family on the
-# shop's wifi answers; a script does not), one kiosk or integration device. The lead sees the
-# held-back answers as an anomaly.
 PULSE_ADDRESS_DAILY_CAP = env.int("PULSE_ADDRESS_DAILY_CAP", default=5)
 PULSE_DEVICE_DAILY_CAP = env.int("PULSE_DEVICE_DAILY_CAP", default=400)
-# With a broker, answers reach the scores in batches at most this many seconds apart.
-PULSE_ROLL_SECONDS = env.int("PULSE_ROLL_SECONDS", default=30)
-PULSE_ROLL_BATCH = env.int("PULSE_ROLL_BATCH", default=5000)
-# The kiosk's thank-you page returns to the first question after this many seconds.
+PULSE_ROLL_SECONDS = env.int("PULSE_ROLL_SECONDS", default=30)  # answers to scores, at most
+PULSE_ROLL_BATCH = env.int("PULSE_ROLL_BATCH", default=5000)  # answers per roll transaction
 PULSE_KIOSK_RESET_SECONDS = env.int("PULSE_KIOSK_RESET_SECONDS", default=6)
 
 # Hostile uploads cost nothing: score and KPI imports refuse lines over IMPORT_MAX_LINE_BYTES (a

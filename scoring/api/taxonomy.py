@@ -44,7 +44,7 @@ class QuestionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Question
-        fields = ["id", "category", "text", "display_order"]
+        fields = ["id", "category", "text", "audience", "scale", "display_order"]
 
 
 class QuestionViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):

@@ -52,7 +52,7 @@ class DeviceView(APIView):
     permission_classes = [IsDevice]
 
 
-class QuestionSerializer(serializers.Serializer):
+class PulseQuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     category = serializers.CharField(source="category.code")
     text = serializers.CharField()
@@ -61,7 +61,7 @@ class QuestionSerializer(serializers.Serializer):
 
 
 class QuestionsView(DeviceView):
-    @extend_schema(responses=QuestionSerializer(many=True))
+    @extend_schema(responses=PulseQuestionSerializer(many=True))
     def get(self, request):
         """The questions to ask next at the device's store (?audience=customer|staff)."""
         audience = request.query_params.get("audience", Audience.CUSTOMER)
@@ -70,7 +70,7 @@ class QuestionsView(DeviceView):
         store = request.auth.store
         week = week_start(selectors.local_day(store))
         questions = selectors.choose_questions(store, audience, week)
-        return Response(QuestionSerializer(questions, many=True).data)
+        return Response(PulseQuestionSerializer(questions, many=True).data)
 
 
 class AnswerSerializer(serializers.Serializer):

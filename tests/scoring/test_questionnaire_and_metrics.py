@@ -11,13 +11,20 @@ pytestmark = pytest.mark.django_db
 
 
 def questions(code):
-    return list(Question.objects.filter(category__code=code).values_list("id", flat=True))
+    """The category's 1-5 agreement questions (advocacy also has a 0-10 one)."""
+    return list(Question.objects.filter(category__code=code, scale=5).values_list("id", flat=True))
 
 
-def test_every_category_has_three_default_questions():
+def test_every_category_has_three_default_questions_and_advocacy_a_likelihood_one():
     counts = {q.category.code for q in Question.objects.select_related("category")}
     assert len(counts) == 8
-    assert Question.objects.count() == 24
+    assert Question.objects.filter(scale=5).count() == 24
+    assert Question.objects.get(scale=10).category.code == "customer_advocacy"
+
+
+def test_team_questions_are_answered_by_the_team_and_the_rest_by_customers():
+    team = set(Question.objects.filter(audience="staff").values_list("category__code", flat=True))
+    assert team == {"team_engagement", "team_retention", "manager_empowerment", "promotions_roi"}
 
 
 def test_questionnaire_score_is_mean_answer_rescaled():
@@ -35,12 +42,21 @@ def test_questionnaire_score_is_mean_answer_rescaled():
 
 def test_later_responses_are_added_to_the_same_week():
     store = StoreFactory()
-    [q1, *_] = questions("team_engagement")
+    [q1, *_] = questions("brand_loyalty")
     submit_responses(store=store, week=MONDAY, responses=[{q1: 5}])
     submit_responses(store=store, week=MONDAY, responses=[{q1: 1}, {q1: 3}])
     saved = CategoryScore.objects.get(store=store)
     assert saved.score == Decimal("50.0")  # mean of 5, 1, 3 = 3
     assert saved.responses == 3
+
+
+def test_a_team_score_needs_five_respondents_whatever_the_channel(settings):
+    store = StoreFactory()
+    [q1, *_] = questions("team_engagement")
+    submit_responses(store=store, week=MONDAY, responses=[{q1: 4}] * 4)
+    assert not CategoryScore.objects.filter(store=store).exists()
+    submit_responses(store=store, week=MONDAY, responses=[{q1: 4}])
+    assert CategoryScore.objects.get(store=store).responses == settings.PULSE_MIN_STAFF_ANSWERS
 
 
 @pytest.mark.parametrize("value", [0, 6, "4", None])

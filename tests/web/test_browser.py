@@ -195,3 +195,39 @@ def test_the_admin_works_under_the_content_security_policy(browser, site):
         "s.textContent = 'body {color: red}'; document.head.appendChild(s);"
     )
     assert any("style-src" in m for m in csp_violations(browser))
+
+
+def test_a_customer_answers_the_pulse_on_a_phone_and_the_store_score_moves(browser, site, shots):
+    from scoring.models import CategoryScore, Source, Store
+    from scoring.pulse import services as pulse
+    from scoring.pulse.selectors import local_day
+    from scoring.weeks import week_start
+
+    store = Store.objects.get(code="S001")
+    link = pulse.link_for(store, "customer")
+    week = week_start(local_day(store))
+    before = CategoryScore.objects.filter(
+        store=store, week=week, source=Source.QUESTIONNAIRE
+    ).count()
+
+    browser.set_window_size(390, 844)
+    browser.get(f"{site}/p/{link.token}/")
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 390  # no sideways scrolling on a phone
+    full_page(browser, shots / "pulse-phone.png")
+    browser.set_window_size(390, 844)
+    for fieldset in browser.find_elements(By.CSS_SELECTOR, "fieldset.pulse-q"):
+        choices = fieldset.find_elements(By.CSS_SELECTOR, "label.choice")
+        choices[-1].click()  # the best answer on each scale
+    browser.find_element(By.NAME, "comment").send_keys("Quick and friendly at the till")
+    browser.find_element(By.CSS_SELECTOR, "button.big").click()
+    WebDriverWait(browser, 10).until(EC.title_contains("Thank you"))
+
+    scores = CategoryScore.objects.filter(store=store, week=week, source=Source.QUESTIONNAIRE)
+    assert scores.count() == before + 4 and {s.score for s in scores} == {100}
+
+    log_in(browser, site, "manager.s001")
+    browser.get(f"{site}/pulse/stores/S001/")
+    page = browser.find_element(By.TAG_NAME, "main").text
+    assert "1 customer answer" in page and "Quick and friendly at the till" in page
+    full_page(browser, shots / "pulse-manager.png")
