@@ -282,7 +282,6 @@ PULSE_DEVICE_RATE = env.str("PULSE_DEVICE_RATE", default="120/10m")
 PULSE_ADDRESS_DAILY_CAP = env.int("PULSE_ADDRESS_DAILY_CAP", default=5)
 PULSE_DEVICE_DAILY_CAP = env.int("PULSE_DEVICE_DAILY_CAP", default=400)
 PULSE_ROLL_SECONDS = env.int("PULSE_ROLL_SECONDS", default=30)  # answers to scores, at most
-PULSE_ROLL_BATCH = env.int("PULSE_ROLL_BATCH", default=5000)  # answers per roll transaction
 PULSE_KIOSK_RESET_SECONDS = env.int("PULSE_KIOSK_RESET_SECONDS", default=6)
 
 # Hostile uploads cost nothing: score and KPI imports refuse lines over IMPORT_MAX_LINE_BYTES (a

@@ -54,10 +54,6 @@ def pulse_submissions(store_ids: Sequence[int], week: dt.date) -> QuerySet[Submi
     return Submission.objects.filter(store_id__in=store_ids, week=week).exclude(audience="")
 
 
-def submissions_to_roll() -> QuerySet[Submission]:
-    return Submission.objects.filter(rolled=False).order_by("id")
-
-
 def answers_of(store_ids: Sequence[int], week: dt.date) -> QuerySet[Answer]:
     """A week's pulse answers at these stores, counted ones only."""
     return Answer.objects.filter(

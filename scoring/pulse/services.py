@@ -6,13 +6,14 @@ the week's questionnaire scores afterwards, in batches, for the store-weeks that
 
 import datetime as dt
 import secrets
+from collections import defaultdict
 from collections.abc import Mapping
 
 from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ..models import Answer, Audience, Store, Submission
@@ -113,25 +114,29 @@ def schedule_roll() -> None:
         current_app.send_task("scoring.tasks.roll_pulse", countdown=settings.PULSE_ROLL_SECONDS)
 
 
-def roll_answers(*, batch: int | None = None) -> int:
-    """Recompute the scores of the store-weeks with answers not yet rolled; returns how many
-    answers were folded in. Marks before it reads, so an answer committed meanwhile is either
-    read now or left for the next roll, never lost; rolling twice is harmless."""
-    batch = batch or settings.PULSE_ROLL_BATCH
-    rolled = 0
-    while True:
-        with transaction.atomic():
-            pending = list(
-                access.submissions_to_roll().values_list("id", "store_id", "week")[:batch]
-            )
-            if not pending:
-                return rolled
-            Submission.objects.filter(id__in=[row[0] for row in pending]).update(rolled=True)
-            store_weeks: dict[dt.date, set[int]] = {}
-            for _, store_id, week in pending:
-                store_weeks.setdefault(week, set()).add(store_id)
-            for week, store_ids in store_weeks.items():
-                recompute_questionnaire_scores(store_ids=sorted(store_ids), weeks=[week])
-        rolled += len(pending)
-        if len(pending) < batch:
-            return rolled
+# Marks and returns in one statement (PostgreSQL, and SQLite 3.35+): exactly the rows this roll
+# takes, including any committed a moment ago, so each one's store-week is recomputed.
+_TAKE_PENDING = (
+    "UPDATE scoring_submission SET rolled = %s WHERE rolled = %s RETURNING store_id, week"
+)
+STORES_PER_RECOMPUTE = 1000
+
+
+def roll_answers() -> int:
+    """Recompute the scores of the store-weeks with answers not yet rolled, once each; returns
+    how many answers were folded in. An answer committed after the marking is left for the next
+    roll, never lost; rolling twice changes nothing."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_TAKE_PENDING, [True, False])
+        taken = cursor.fetchall()
+        stores_by_week: dict[str, set[int]] = defaultdict(set)
+        for store_id, week in taken:
+            stores_by_week[str(week)].add(store_id)
+        for week, store_ids in stores_by_week.items():
+            ordered = sorted(store_ids)
+            for start in range(0, len(ordered), STORES_PER_RECOMPUTE):
+                recompute_questionnaire_scores(
+                    store_ids=ordered[start : start + STORES_PER_RECOMPUTE],
+                    weeks=[dt.date.fromisoformat(week)],
+                )
+    return len(taken)
