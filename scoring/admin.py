@@ -19,6 +19,7 @@ from .models import (
     Store,
 )
 from .models import Submission as QuestionnaireSubmission
+from .pulse.models import PulseDevice, PulseLink
 
 
 class ReadOnlyMixin:
@@ -143,3 +144,30 @@ class ScoreChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
     date_hierarchy = "at"
     list_select_related = ["by"]
     filter_horizontal = ["stores"]
+
+
+@admin.register(PulseLink)
+class PulseLinkAdmin(admin.ModelAdmin):
+    """Links are made and rotated from the store's pulse page; here they are only looked up."""
+
+    list_display = ["store", "audience", "created_at", "retired_at"]
+    list_filter = ["audience"]
+    search_fields = ["store__code", "store__name"]
+    list_select_related = ["store"]
+    readonly_fields = ["store", "audience", "token", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(PulseDevice)
+class PulseDeviceAdmin(admin.ModelAdmin):
+    """Devices are added on the store's pulse page, which shows the key once."""
+
+    list_display = ["name", "store", "created_at", "created_by", "retired_at"]
+    search_fields = ["name", "store__code"]
+    list_select_related = ["store", "created_by"]
+    readonly_fields = ["store", "key_digest", "created_at", "created_by"]
+
+    def has_add_permission(self, request):
+        return False

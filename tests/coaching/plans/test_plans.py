@@ -187,7 +187,7 @@ def test_batch_query_count_does_not_grow_with_managers(chain, django_assert_max_
     assert per_plan <= 10, f"{per_plan} queries per extra plan"
     context_queries = len(one) - per_plan
     # The context, the claims (four for the whole batch) and the digests.
-    assert context_queries <= 26, "a fixed number of queries per batch"
+    assert context_queries <= 27, "a fixed number of queries per batch"  # 27th: pulse comments
 
 
 def test_generate_coaching_command_counts_and_rejects_bad_input(chain):
