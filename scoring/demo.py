@@ -123,7 +123,8 @@ def build_demo(*, stores: int = 24, weeks: int = 26, seed: int = 1) -> DemoSumma
     logins = _people(regions, demo_stores)
     _clear(demo_stores)
     categories = list(Category.objects.filter(active=True))
-    questions = list(Question.objects.filter(active=True))
+    # The survey the demo plays back is the 1-5 one; the 0-10 question is the pulse's.
+    questions = list(Question.objects.filter(active=True, scale=5))
     lifts: dict[tuple[str, str], list[dt.date]] = {}
     for event in coaching_history(stores=stores, weeks=all_weeks, seed=seed):
         if event.tips_done:

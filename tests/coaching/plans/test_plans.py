@@ -374,3 +374,33 @@ def test_the_playbook_cites_the_recommended_module_closest_to_its_practice():
     assert _module_for(practice, []) is None
     taken = ModuleRef(stay.slug, stay.title, stay.summary, stay.category, completed=True)
     assert _module_for(practice, [taken, onboarding]) == onboarding  # not taken yet
+
+
+def test_the_data_week_customer_comments_reach_the_coach_and_its_tips(chain):
+    from scoring.pulse import access as pulse_access
+    from scoring.pulse import services as pulse
+
+    stores, managers = chain
+    question = pulse_access.questions_for("customer").first()
+    for text in ("The queue was so slow at lunch", "Long wait at the till, slow queue"):
+        pulse.submit_pulse(
+            store=stores[0],
+            audience="customer",
+            answers={question.id: 4},
+            comment=text,
+            channel="link",
+            week=MONDAY,  # the data week of PLAN_WEEK's coaching
+        )
+    context = load_week_context(PLAN_WEEK, pairs(stores, managers))
+    request, _ = batch.build_request(context, managers[0].id, stores[0].id, "Sam", stores[0].code)
+    assert set(request.customer_comments) == {
+        "The queue was so slow at lunch",
+        "Long wait at the till, slow queue",
+    }
+    assert request.comment_themes[0] == "waiting and queues (2)"
+    other, _ = batch.build_request(context, managers[1].id, stores[1].id, "Sam", stores[1].code)
+    assert other.customer_comments == ()  # another store's comments stay with it
+
+    generate_plans(pairs(stores, managers)[:1], PLAN_WEEK)
+    advocacy = CoachingTip.objects.get(plan__store=stores[0], category__code="customer_advocacy")
+    assert "comments this week mention waiting and queues most" in advocacy.why
