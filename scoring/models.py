@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from .weeks import week_label
 
@@ -169,7 +170,9 @@ class Submission(models.Model):
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="submissions")
     week = models.DateField()
-    submitted_at = models.DateTimeField(auto_now_add=True)
+    # Pulse answers keep only the day (midnight UTC): in a small team the minute someone answered
+    # can say who it was.
+    submitted_at = models.DateTimeField(default=timezone.now)
     # Who sent it in (an admin or an integration account), never the respondent; null for
     # system writes and for rows older than the field.
     submitted_by = models.ForeignKey(

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_POST
 
 from scoring.access import require_role
 from scoring.models import Role
+from scoring.pulse import selectors as pulse_selectors
+from scoring.weeks import week_start
 
 from ..access import requested_store
 from . import selectors, services
@@ -32,8 +34,15 @@ def this_week(request):
             "page": selectors.manager_week(request.user, store, plan),
             "stores": stores,
             "followups": selectors.tips_due_for_followup(request.user),
+            "pulse": pulse_so_far(store),
         },
     )
+
+
+def pulse_so_far(store) -> dict[str, int]:
+    """This week's pulse answer counts at the store (the details are on its pulse page)."""
+    week = week_start(pulse_selectors.local_day(store))
+    return pulse_selectors.volumes_by_store([store.id], week).get(store.id, {})
 
 
 @manager_only

@@ -4,6 +4,7 @@ import django.core.validators
 import django.db.models.deletion
 import scoring.pulse.models
 from django.conf import settings
+import django.utils.timezone
 from django.db import migrations, models
 
 # The team answers these categories' questions; customers the others.
@@ -127,6 +128,11 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='pulselink',
             constraint=models.UniqueConstraint(condition=models.Q(('retired_at__isnull', True)), fields=('store', 'audience'), name='one_live_pulse_link'),
+        ),
+        migrations.AlterField(
+            model_name='submission',
+            name='submitted_at',
+            field=models.DateTimeField(default=django.utils.timezone.now),
         ),
         migrations.RunPython(split_audiences, join_audiences),
     ]

@@ -96,6 +96,7 @@ def submit_pulse(
         comment=scrub(comment or "", limit=settings.PULSE_COMMENT_CHARS),
         counted=counted,
         rolled=False,
+        submitted_at=timezone.now().replace(hour=0, minute=0, second=0, microsecond=0),
     )
     Answer.objects.bulk_create(
         [Answer(submission=submission, question_id=q, value=v) for q, v in answers.items()]

@@ -191,3 +191,9 @@ def test_the_week_so_far_costs_the_same_queries_however_many_answers(
     _team_answers(store, 30)
     with django_assert_max_num_queries(5):
         selectors.week_so_far(store, week)
+
+
+def test_an_answer_keeps_the_day_not_the_minute(link):
+    answer(Client(), link.token)
+    stamp = Submission.objects.get().submitted_at
+    assert (stamp.hour, stamp.minute, stamp.second, stamp.microsecond) == (0, 0, 0, 0)
