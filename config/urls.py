@@ -23,6 +23,7 @@ from scoring.services import api_token
 
 from . import views
 from .auth import token_expired
+from .health import health
 
 router = DefaultRouter()
 router.register("regions", scoring_api.RegionViewSet, basename="region")
@@ -75,6 +76,7 @@ def api_docs(request, *args, **kwargs):
 urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", views.favicon),
+    path("health/", health, name="health"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

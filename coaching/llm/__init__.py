@@ -42,3 +42,17 @@ def retries() -> Retries:
         attempts=max(1, settings.COACH_LLM_ATTEMPTS),
         backoff_seconds=settings.COACH_LLM_BACKOFF_SECONDS,
     )
+
+
+def probe(timeout: float = 3.0) -> str:
+    """One cheap call to the configured model server (its model list), for the health check:
+    what it answered, or raises. Never a completion: a monitor's probe costs no tokens."""
+    if provider_name() == "playbook":
+        return "not used: the offline playbook coach writes the coaching"
+    from .openai_adapter import list_models
+
+    models = list_models(
+        base_url=settings.OPENAI_BASE_URL, api_key=settings.OPENAI_API_KEY, timeout=timeout
+    )
+    listed = settings.OPENAI_MODEL in models
+    return f"answering; model {settings.OPENAI_MODEL} {'listed' if listed else 'not listed'}"

@@ -280,8 +280,6 @@ class OpenAICoach:
             response_format = {"type": "json_schema", "json_schema": spec}
         return completions.create(response_format=response_format, **common)
 
-    # --- what the server accepts --------------------------------------------------------------
-
     def _server(self) -> Server:
         with _servers_lock:
             return _servers.get(self._server_key, self._first)
@@ -310,8 +308,6 @@ class OpenAICoach:
         log.info("LLM server %s, model %s: %s (%s)", *self._server_key, change, exc.detail)
         now = known.mode if self.mode == AUTO else self.mode
         return (now, known.token_fields) != (mode, token_fields)
-
-    # --- failures -----------------------------------------------------------------------------
 
     def _status_error(self, record: CallRecord, exc: openai.APIStatusError) -> Exception:
         """A transient error for an outage; an `UnsupportedRequest` when the server says it does
@@ -394,3 +390,9 @@ def retry_after(response) -> float | None:
     except ValueError:
         return None
     return None
+
+
+def list_models(*, base_url: str, api_key: str, timeout: float) -> set[str]:
+    """The ids the server lists at /models (the health check's probe)."""
+    client = openai.OpenAI(base_url=base_url or None, api_key=api_key or "-", timeout=timeout)
+    return {model.id for model in client.with_options(max_retries=0).models.list()}
