@@ -17,6 +17,8 @@ from django.utils import timezone
 from scoring.weeks import week_start
 
 from .plans import batch, schedule
+from .tracking import services as tracking_services
+from .tracking.selectors import refresh_impact
 from .tracking.services import send_lead_summaries as send_summaries
 
 log = logging.getLogger(__name__)
@@ -71,3 +73,15 @@ def generate_plans(self, pairs: list[list[int]], week: str, force: bool = False)
 def send_lead_summaries() -> int:
     """Monday morning: each regional lead's summary of the week that just ended."""
     return send_summaries(week_start(timezone.localdate()))
+
+
+@shared_task(acks_late=True, **RETRY_ON_DATABASE_ERRORS)
+def compute_impact(store_ids: list[int], start: str, end: str) -> None:
+    """Coaching's impact at these stores, for the pages and the API that asked for it."""
+    refresh_impact(store_ids, start=dt.date.fromisoformat(start), end=dt.date.fromisoformat(end))
+
+
+@shared_task(acks_late=True, **RETRY_ON_DATABASE_ERRORS)
+def refresh_analyses() -> int:
+    """Hourly: the regions' impact reports and the chain's drivers, ready before anyone asks."""
+    return tracking_services.refresh_analyses()

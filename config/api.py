@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.db.models import QuerySet
 from django.http import Http404
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, pagination, serializers
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from scoring.weeks import parse_week, week_label
@@ -155,3 +156,27 @@ def _code(exc) -> str:
     if isinstance(codes, str):
         return codes
     return getattr(exc, "default_code", "error")
+
+
+# The 202 of an analysis that is not ready yet (`computed_response`).
+COMPUTING = OpenApiResponse(
+    response={
+        "type": "object",
+        "properties": {"status": {"type": "string"}, "detail": {"type": "string"}},
+    },
+    description="Being computed off the request path; ask again shortly.",
+)
+
+
+def computed_response(result, serializer_class) -> Response:
+    """An analysis computed off the request path (`scoring.offline`): its data with when it was
+    computed and whether a newer one is on its way; 202 while there is none yet."""
+    if result.value is None:
+        return Response(
+            {"status": "computing", "detail": "the analysis is being computed; ask again shortly"},
+            status=202,
+        )
+    data = serializer_class(result.value).data
+    data["computed_at"] = result.computed_at
+    data["computing"] = result.computing
+    return Response(data)

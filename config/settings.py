@@ -395,4 +395,5 @@ CELERY_BEAT_SCHEDULE = {
     },
     # A safety net: submits schedule their own roll; this catches one a lost message dropped.
     "pulse-roll": {"task": "scoring.tasks.roll_pulse", "schedule": crontab(minute="*/5")},
+    "analyses": {"task": "coaching.tasks.refresh_analyses", "schedule": crontab(minute=30)},
 }

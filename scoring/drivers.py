@@ -19,6 +19,7 @@ import numpy as np
 from django.core.cache import cache
 from django.db.models import Count, Max
 
+from . import offline
 from .models import Category, Kpi, KpiReading, Store
 from .selectors import CategoryTrend, combined_scores
 from .weeks import weeks_back
@@ -177,37 +178,69 @@ def quadrant(analysis: DriverAnalysis, scores: dict[str, float], medians: dict[s
     return result
 
 
-def chain_drivers(week: dt.date) -> DriverAnalysis | None:
+def chain_drivers(week: dt.date, *, wait: bool = False) -> DriverAnalysis | None:
     """The chain's sales drivers at a data week, without an interval; None before any sales KPI.
-    Cached per week and process: focus selection and every store page reuse it."""
+    Off the request path (`offline`): a page gets the newest while a new week's computes; the
+    weekly batch (`wait`) computes it if nobody has yet."""
     if not KpiReading.objects.filter(kpi=Kpi.SALES).exists():
         return None
-    key = f"scoring:chain-drivers:{week.isoformat()}"
-    analysis = cache.get(key)
-    if analysis is None:
-        stores = list(Store.objects.values_list("id", flat=True))
-        analysis = key_drivers(stores, end=week, kpi=Kpi.SALES, reps=0)
-        cache.set(key, analysis, timeout=6 * 3600)
-    return analysis
+    key = f"scoring:chain-drivers:v2:{week.isoformat()}"
+    latest = "scoring:chain-drivers:latest"
+    if wait:
+        found = cache.get(key)
+        return found[1] if found else refresh_chain_drivers(week)
+    return offline.served(
+        key,
+        latest=latest,
+        task="scoring.tasks.compute_chain_drivers",
+        args=[week.isoformat()],
+        compute=lambda: compute_chain_drivers(week),
+    ).value
 
 
-DRIVERS_CACHE_SECONDS = 3600
+def chain_drivers_missing(week: dt.date) -> bool:
+    has_sales = KpiReading.objects.filter(kpi=Kpi.SALES).exists()
+    return has_sales and not offline.is_kept(f"scoring:chain-drivers:v2:{week.isoformat()}")
 
 
-def chain_key_drivers(*, kpi: str, horizon: int, end: dt.date) -> DriverAnalysis:
-    """The chain's drivers of a KPI as the API serves them: computed once per KPI, horizon, week
-    and state of the KPI readings, then served from the cache for DRIVERS_CACHE_SECONDS, so a
-    request never pays for the bootstrap twice (and a flood of requests costs one analysis)."""
+def compute_chain_drivers(week: dt.date) -> DriverAnalysis:
+    stores = list(Store.objects.values_list("id", flat=True))
+    return key_drivers(stores, end=week, kpi=Kpi.SALES, reps=0)
+
+
+def refresh_chain_drivers(week: dt.date) -> DriverAnalysis:
+    """Compute and keep the chain's drivers for a data week (a task, or the weekly batch)."""
+    key = f"scoring:chain-drivers:v2:{week.isoformat()}"
+    value = compute_chain_drivers(week)
+    return offline.keep(key, latest="scoring:chain-drivers:latest", value=value).value
+
+
+def _key_drivers_key(kpi: str, horizon: int, end: dt.date) -> str:
     readings = KpiReading.objects.filter(kpi=kpi).aggregate(n=Count("id"), last=Max("week"))
-    key = (
-        f"scoring:key-drivers:{kpi}:{horizon}:{end.isoformat()}:{readings['n']}:{readings['last']}"
+    return f"scoring:key-drivers:v2:{kpi}:{horizon}:{end}:{readings['n']}:{readings['last']}"
+
+
+def chain_key_drivers(*, kpi: str, horizon: int, end: dt.date) -> "offline.Computed":
+    """The chain's drivers of a KPI as the API serves them, keyed by the KPI, horizon, week and
+    state of the KPI readings; computed off the request path (`offline`)."""
+    return offline.served(
+        _key_drivers_key(kpi, horizon, end),
+        latest=f"scoring:key-drivers:latest:{kpi}:{horizon}",
+        task="scoring.tasks.compute_key_drivers",
+        args=[kpi, horizon, end.isoformat()],
+        compute=lambda: compute_key_drivers(kpi=kpi, horizon=horizon, end=end),
     )
-    analysis = cache.get(key)
-    if analysis is None:
-        stores = list(Store.objects.values_list("id", flat=True))
-        analysis = key_drivers(stores, end=end, kpi=kpi, horizon=horizon)
-        cache.set(key, analysis, timeout=DRIVERS_CACHE_SECONDS)
-    return analysis
+
+
+def compute_key_drivers(*, kpi: str, horizon: int, end: dt.date) -> DriverAnalysis:
+    stores = list(Store.objects.values_list("id", flat=True))
+    return key_drivers(stores, end=end, kpi=kpi, horizon=horizon)
+
+
+def refresh_key_drivers(*, kpi: str, horizon: int, end: dt.date) -> DriverAnalysis:
+    value = compute_key_drivers(kpi=kpi, horizon=horizon, end=end)
+    latest = f"scoring:key-drivers:latest:{kpi}:{horizon}"
+    return offline.keep(_key_drivers_key(kpi, horizon, end), latest=latest, value=value).value
 
 
 def store_quadrant(week: dt.date, trends: Sequence[CategoryTrend]) -> list[dict]:

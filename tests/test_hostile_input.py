@@ -14,6 +14,7 @@ from coaching.tracking import views as tracking_views
 from coaching.tracking.impact import Estimate
 from scoring.csv_safety import safe_cell, safe_row, unquote_cell
 from scoring.models import Role
+from scoring.offline import Computed
 from tests.factories import MONDAY, RegionFactory, StoreFactory, score, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -147,7 +148,8 @@ def test_the_impact_export_neutralises_text_and_keeps_negative_numbers(
     client, formula_store, monkeypatch
 ):
     estimate = Estimate(-3.2, -5.1, -1.3, 0.4, 12, 3, "=1+1")
-    monkeypatch.setattr(tracking_views, "region_impact", lambda store_ids: object())
+    served = Computed(object(), None, fresh=True)
+    monkeypatch.setattr(tracking_views, "region_impact", lambda store_ids: served)
     monkeypatch.setattr(tracking_views, "report_rows", lambda report: [("@label", estimate)])
     client.force_login(user_with_role(Role.REGIONAL_LEAD, regions=[formula_store]))
     rows = _cells(client.get("/regions/north/impact.csv").content.decode())

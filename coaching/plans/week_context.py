@@ -126,7 +126,7 @@ def load_week_context(week: dt.date, pairs: Sequence[tuple[int, int]]) -> WeekCo
 def impact_weights(week: dt.date) -> dict[str, float]:
     """Focus weights from the chain's sales drivers, once there are KPIs to learn them from.
     Computed once per data week and process (a chunk of a batch reuses it)."""
-    analysis = chain_drivers(week)
+    analysis = chain_drivers(week, wait=True)  # the batch runs off the request path
     return {} if analysis is None else analysis.weights()
 
 

@@ -9,16 +9,15 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import generics, serializers, viewsets
-from rest_framework.response import Response
 
-from config.api import WeekField, int_param
+from config.api import COMPUTING, WeekField, computed_response, int_param
 from scoring.access import role_of, stores_visible_to
 from scoring.models import Role
 from scoring.selectors import category_series
 from scoring.weeks import week_start, weeks_back
 
 from .access import no_stores, stores_for_aggregates
-from .selectors import coaching_impact, engagement_by_week
+from .selectors import engagement_by_week, impact_between
 
 
 @extend_schema_serializer(
@@ -85,7 +84,7 @@ class ImpactView(generics.GenericAPIView):
             OpenApiParameter("region", str, description="region code"),
             OpenApiParameter("weeks", int, description="coaching weeks to look back (4-104)"),
         ],
-        responses=ImpactSerializer,
+        responses={200: ImpactSerializer, 202: COMPUTING},
     )
     def get(self, request):
         """Coaching's estimated effect on the coached categories (docs/impact.md)."""
@@ -94,10 +93,10 @@ class ImpactView(generics.GenericAPIView):
             stores = stores.filter(region__code=request.query_params["region"])
         weeks = int_param(request, "weeks", default=26, low=4, high=104)
         end = week_start(timezone.localdate())
-        report = coaching_impact(
+        result = impact_between(
             list(stores.values_list("id", flat=True)), start=weeks_back(end, weeks), end=end
         )
-        return Response(ImpactSerializer(report).data)
+        return computed_response(result, ImpactSerializer)
 
 
 class EngagementSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from scoring import maths
 from scoring.cube import ScoreCube, score_cube
 from scoring.drivers import store_quadrant
 from scoring.models import Category, Region, Store
+from scoring.offline import Computed
 from scoring.selectors import (
     CHAIN,
     CategoryTrend,
@@ -58,6 +59,7 @@ class StorePage:
     categories: list[Category] = field(default_factory=list)
     impact: ImpactReport | None = None
     impact_stores: int = 0  # the estimate pools the region's stores the viewer may see
+    impact_result: Computed | None = None  # when it was computed, whether a newer one is coming
 
     @property
     def impact_rows(self) -> list:
@@ -80,6 +82,7 @@ def store_page(store: Store, visible: QuerySet[Store]) -> StorePage:
     series = cube.series(weeks)
     goals = Goal.objects.filter(store=store, status=Goal.Status.ACTIVE)
     pool_week = cube.latest_week(pool)
+    impact = region_impact(pool, week=pool_week) if pool_week else None
     return StorePage(
         store=store,
         week=week,
@@ -93,8 +96,9 @@ def store_page(store: Store, visible: QuerySet[Store]) -> StorePage:
         ],
         since_coaching=since_coaching([store.id], categories, began, week, cube=cube),
         categories=categories,
-        impact=region_impact(pool, week=pool_week) if pool_week else None,
+        impact=impact.value if impact else None,
         impact_stores=len(pool),
+        impact_result=impact,
     )
 
 
@@ -129,6 +133,7 @@ class RegionDashboard:
     since_coaching: list[SinceCoaching] = field(default_factory=list)
     impact: ImpactReport | None = None
     distribution: list["CategorySpread"] = field(default_factory=list)
+    impact_result: Computed | None = None
 
     @property
     def impact_rows(self) -> list:
@@ -157,6 +162,7 @@ def region_dashboard(region: Region, stores: QuerySet[Store]) -> RegionDashboard
     for p in progress:
         goals_by_store[p.goal.store_id][p.status] += 1
     this_week = week_start(timezone.localdate())
+    impact = region_impact(ids, week=week, began=began)
     engagement = engagement_totals(
         ids, start=weeks_back(this_week, ENGAGEMENT_WEEKS - 1), end=this_week
     )
@@ -188,8 +194,9 @@ def region_dashboard(region: Region, stores: QuerySet[Store]) -> RegionDashboard
         at_risk=sorted((r for r in rows if r.risk > 0), key=lambda r: -r.risk)[:AT_RISK],
         movement=improving_and_declining(store_ids=ids, end=week, cube=cube),
         since_coaching=since_coaching(ids, categories, began, week, cube=cube),
-        impact=region_impact(ids, week=week, began=began),
+        impact=impact.value if impact else None,
         distribution=category_spread(cube, categories, weeks),
+        impact_result=impact,
     )
 
 

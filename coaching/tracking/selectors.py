@@ -7,19 +7,17 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import Count, Max, Min, Prefetch, Q
 
-from scoring import maths
+from scoring import maths, offline
 from scoring.cube import ScoreCube
 from scoring.models import Category
+from scoring.offline import Computed
 from scoring.selectors import combined_scores, latest_scored_week
 from scoring.weeks import week_start, weeks_back
 
 from ..models import CoachingTip, ModuleCompletion, WeeklyPlan
 from .impact import Cell, CoachingEvent, ImpactReport, impact_report, report_rows
-
-IMPACT_CACHE_SECONDS = 15 * 60
 
 
 def week_axis(end: dt.date, count: int) -> list[dt.date]:
@@ -117,24 +115,49 @@ def coaching_impact(store_ids: Sequence[int], *, start: dt.date, end: dt.date, *
 
 def region_impact(
     store_ids: Sequence[int], *, week: dt.date | None = None, began: dt.date | None = None
-) -> ImpactReport | None:
-    """Coaching's estimated effect at these stores since their first plan.
+) -> Computed[ImpactReport] | None:
+    """Coaching's estimated effect at these stores since their first plan; None without scores
+    or coaching.
 
-    The bootstrap is most of a dashboard's time, so the report is cached; the key moves when a
-    plan or tip changes, and new scores come with a new week (re-imported old weeks show within
-    IMPACT_CACHE_SECONDS)."""
+    The bootstrap is most of a dashboard's time, so the report is computed off the request path
+    (`scoring.offline`) and kept per store set, data week and state of the tips: a page serves
+    it, or the newest one while the new one computes."""
     if not store_ids:
         return None
     week = week or latest_scored_week(store_ids)
     began = began or first_coaching_week(store_ids)
     if week is None or began is None:
         return None
-    key = _impact_key(store_ids, began, week)
-    report = cache.get(key)
-    if report is None:
-        report = coaching_impact(store_ids, start=began, end=week)
-        cache.set(key, report, IMPACT_CACHE_SECONDS)
-    return report
+    return impact_between(store_ids, start=began, end=week)
+
+
+def impact_between(
+    store_ids: Sequence[int], *, start: dt.date, end: dt.date
+) -> Computed[ImpactReport]:
+    """`coaching_impact` off the request path: served, or computed by a task meanwhile."""
+    ids = sorted(store_ids)
+    return offline.served(
+        _impact_key(ids, start, end),
+        latest=_latest_impact_key(ids),
+        task="coaching.tasks.compute_impact",
+        args=[ids, start.isoformat(), end.isoformat()],
+        compute=lambda: coaching_impact(ids, start=start, end=end),
+    )
+
+
+def impact_between_is_fresh(store_ids: Sequence[int], *, start: dt.date, end: dt.date) -> bool:
+    return offline.is_kept(_impact_key(sorted(store_ids), start, end))
+
+
+def refresh_impact(store_ids: Sequence[int], *, start: dt.date, end: dt.date) -> None:
+    ids = sorted(store_ids)
+    report = coaching_impact(ids, start=start, end=end)
+    offline.keep(_impact_key(ids, start, end), latest=_latest_impact_key(ids), value=report)
+
+
+def _latest_impact_key(store_ids: Sequence[int]) -> str:
+    stores = hashlib.sha256(",".join(map(str, store_ids)).encode()).hexdigest()[:24]
+    return f"coaching:impact:latest:{stores}"
 
 
 def _impact_key(store_ids: Sequence[int], began: dt.date, week: dt.date) -> str:
@@ -143,7 +166,7 @@ def _impact_key(store_ids: Sequence[int], began: dt.date, week: dt.date) -> str:
     )
     stores = hashlib.sha256(",".join(map(str, sorted(store_ids))).encode()).hexdigest()[:24]
     last = tips["last"].timestamp() if tips["last"] else 0
-    return f"coaching:impact:{stores}:{began}:{week}:{tips['tips']}:{tips['done']}:{last}"
+    return f"coaching:impact:v2:{stores}:{began}:{week}:{tips['tips']}:{tips['done']}:{last}"
 
 
 def impact_rows(report: ImpactReport | None, categories: Sequence[Category]) -> list:

@@ -8,12 +8,19 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
+from scoring.drivers import chain_drivers_missing, refresh_chain_drivers
 from scoring.models import Profile, Role, Store
-from scoring.selectors import improving_and_declining, weekly_ror
+from scoring.selectors import improving_and_declining, latest_scored_week, weekly_ror
 from scoring.weeks import week_label, weeks_back
 
 from ..models import LeadSummary
-from .selectors import coaching_impact, engagement_by_week
+from .selectors import (
+    coaching_impact,
+    engagement_by_week,
+    first_coaching_week,
+    impact_between_is_fresh,
+    refresh_impact,
+)
 
 log = logging.getLogger(__name__)
 AT_RISK = 3  # stores listed as most at risk
@@ -97,3 +104,22 @@ def summary_text(first_name: str, stores: list[Store], week: dt.date) -> str:
         lines.append(f"- Coaching impact: {impact.note}.")
     lines += ["", f"The region's dashboard: {settings.SITE_URL}/"]
     return "\n".join(lines)
+
+
+def refresh_analyses() -> int:
+    """Each region's impact report and the chain's sales drivers for the newest data week, where
+    they are not computed yet: run hourly by beat, so after an import or the weekly batch the
+    dashboards find them ready. Returns how many were computed."""
+    computed = 0
+    for region_id in Store.objects.values_list("region_id", flat=True).distinct():
+        ids = sorted(Store.objects.filter(region_id=region_id).values_list("id", flat=True))
+        week, began = latest_scored_week(ids), first_coaching_week(ids)
+        if week is None or began is None or impact_between_is_fresh(ids, start=began, end=week):
+            continue
+        refresh_impact(ids, start=began, end=week)
+        computed += 1
+    week = latest_scored_week(None)
+    if week is not None and chain_drivers_missing(week):
+        refresh_chain_drivers(week)
+        computed += 1
+    return computed

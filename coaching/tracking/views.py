@@ -69,7 +69,8 @@ def region_history_csv(request, code: str):
 def region_impact_csv(request, code: str):
     region = get_object_or_404(regions_visible_to(request.user), code=code)
     stores = stores_visible_to(request.user).filter(region=region)
-    report = region_impact(list(stores.values_list("id", flat=True)))
+    result = region_impact(list(stores.values_list("id", flat=True)))
+    report = result.value if result else None
     response, writer = _csv_response(f"{region.code}-impact.csv")
     writer.writerow(IMPACT_CSV_HEADER)
     if report is not None:

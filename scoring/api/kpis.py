@@ -8,9 +8,15 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
-from rest_framework.response import Response
 
-from config.api import CodeField, ScopedQuerysetMixin, WeekField, int_param
+from config.api import (
+    COMPUTING,
+    CodeField,
+    ScopedQuerysetMixin,
+    WeekField,
+    computed_response,
+    int_param,
+)
 
 from ..access import kpi_readings_visible_to, no_stores, stores_visible_to
 from ..drivers import chain_key_drivers
@@ -102,7 +108,7 @@ class DriversView(ScopedQuerysetMixin, generics.GenericAPIView):
             OpenApiParameter("kpi", str, enum=Kpi.values, description="default sales"),
             OpenApiParameter("horizon", int, description="weeks ahead (1-12)"),
         ],
-        responses=DriverAnalysisSerializer,
+        responses={200: DriverAnalysisSerializer, 202: COMPUTING},
     )
     def get(self, request):
         """Which categories move the KPI across the chain: an aggregate every role may read."""
@@ -110,5 +116,5 @@ class DriversView(ScopedQuerysetMixin, generics.GenericAPIView):
         if kpi not in Kpi.values:
             raise ValidationError({"kpi": f"one of {', '.join(Kpi.values)}"})
         horizon = int_param(request, "horizon", default=4, low=1, high=12)
-        analysis = chain_key_drivers(kpi=kpi, horizon=horizon, end=week_start(timezone.localdate()))
-        return Response(DriverAnalysisSerializer(analysis).data)
+        result = chain_key_drivers(kpi=kpi, horizon=horizon, end=week_start(timezone.localdate()))
+        return computed_response(result, DriverAnalysisSerializer)
