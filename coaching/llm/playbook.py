@@ -77,14 +77,19 @@ CUSTOMER_FACING = frozenset(
 )
 
 
-def _with_theme(why: str, category: str, themes: tuple[str, ...]) -> str:
-    """The why, with the week's most mentioned comment theme where it fits (a theme is our own
-    wording from `scoring.pulse.themes`, never a customer's text)."""
+def _with_theme(
+    why: str, steps: list[str], category: str, themes: tuple[str, ...]
+) -> tuple[str, list[str]]:
+    """The week's most mentioned comment theme in the why where it fits, else as a step (a theme
+    is our own wording from `scoring.pulse.themes`, never a customer's text)."""
     if category not in CUSTOMER_FACING or not themes:
-        return why
+        return why, steps
     theme = themes[0].split(" (")[0]
     longer = f"{why} Customers' comments this week mention {theme} most."
-    return longer if len(longer) <= MAX_WHY else why
+    if len(longer) <= MAX_WHY:
+        return longer, steps
+    step = f"Read this week's customer comments with the team: they mention {theme} most."
+    return why, ([*steps, step] if len(steps) < 4 else [*steps[:3], step])
 
 
 def _why_and_steps(reason: str, practice: Practice) -> tuple[str, list[str]]:
@@ -127,7 +132,7 @@ class PlaybookCoach:
                 practice, [m for m in request.modules if m.category == item.category]
             )
             why, steps = _why_and_steps(item.reason, practice)
-            why = _with_theme(why, item.category, request.comment_themes)
+            why, steps = _with_theme(why, steps, item.category, request.comment_themes)
             tips.append(
                 TipOut(
                     category=item.category,

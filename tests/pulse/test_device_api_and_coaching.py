@@ -145,3 +145,19 @@ def test_a_tip_may_quote_a_real_comment_and_never_an_invented_one(store):
     invented = tip('A customer wrote "the staff ignored me for ages": fix the welcome.')
     assert quote_problems("tip 1", real, request) == []
     assert "not in this week's comments" in quote_problems("tip 1", invented, request)[0]
+
+
+def test_the_playbook_cites_the_top_theme_in_the_why_or_else_as_a_step():
+    from coaching.llm.playbook import _with_theme
+    from coaching.llm.text_checks import MAX_WHY
+
+    themes = ("waiting and queues (4)", "prices and promotions (2)")
+    short, steps = _with_theme(
+        "Satisfaction fell 3.0 points.", ["a", "b"], "customer_satisfaction", themes
+    )
+    assert short.endswith("mention waiting and queues most.") and steps == ["a", "b"]
+
+    long_why = "x" * (MAX_WHY - 10)
+    why, steps = _with_theme(long_why, ["a", "b", "c", "d"], "customer_satisfaction", themes)
+    assert why == long_why and len(steps) == 4 and "waiting and queues" in steps[-1]
+    assert _with_theme("Team fell.", ["a"], "team_engagement", themes) == ("Team fell.", ["a"])
