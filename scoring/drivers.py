@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from django.core.cache import cache
 from django.db.models import Count, Max
 
 from . import offline
@@ -184,23 +183,28 @@ def chain_drivers(week: dt.date, *, wait: bool = False) -> DriverAnalysis | None
     weekly batch (`wait`) computes it if nobody has yet."""
     if not KpiReading.objects.filter(kpi=Kpi.SALES).exists():
         return None
-    key = f"scoring:chain-drivers:v2:{week.isoformat()}"
-    latest = "scoring:chain-drivers:latest"
     if wait:
-        found = cache.get(key)
-        return found[1] if found else refresh_chain_drivers(week)
+        found = offline.kept(_chain_key(week))
+        return found.value if found else refresh_chain_drivers(week)
     return offline.served(
-        key,
-        latest=latest,
+        _chain_key(week),
+        latest=CHAIN_DRIVERS_LATEST,
         task="scoring.tasks.compute_chain_drivers",
         args=[week.isoformat()],
         compute=lambda: compute_chain_drivers(week),
     ).value
 
 
+CHAIN_DRIVERS_LATEST = "scoring:chain-drivers:latest"
+
+
+def _chain_key(week: dt.date) -> str:
+    return f"scoring:chain-drivers:v2:{week.isoformat()}"
+
+
 def chain_drivers_missing(week: dt.date) -> bool:
     has_sales = KpiReading.objects.filter(kpi=Kpi.SALES).exists()
-    return has_sales and not offline.is_kept(f"scoring:chain-drivers:v2:{week.isoformat()}")
+    return has_sales and offline.kept(_chain_key(week)) is None
 
 
 def compute_chain_drivers(week: dt.date) -> DriverAnalysis:
@@ -210,9 +214,8 @@ def compute_chain_drivers(week: dt.date) -> DriverAnalysis:
 
 def refresh_chain_drivers(week: dt.date) -> DriverAnalysis:
     """Compute and keep the chain's drivers for a data week (a task, or the weekly batch)."""
-    key = f"scoring:chain-drivers:v2:{week.isoformat()}"
     value = compute_chain_drivers(week)
-    return offline.keep(key, latest="scoring:chain-drivers:latest", value=value).value
+    return offline.keep(_chain_key(week), latest=CHAIN_DRIVERS_LATEST, value=value).value
 
 
 def _key_drivers_key(kpi: str, horizon: int, end: dt.date) -> str:

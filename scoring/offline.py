@@ -38,9 +38,9 @@ def served(
 ) -> Computed[T]:
     """The result for `key`; else, with a broker, the newest under `latest` while `task(*args)`
     computes it; without one, computed now."""
-    found = cache.get(key)
+    found = kept(key)
     if found is not None:
-        return Computed(found[1], found[0], fresh=True)
+        return found
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return keep(key, latest=latest, value=compute())
     if cache.add(f"{key}:queued", 1, QUEUED_SECONDS):
@@ -58,5 +58,7 @@ def keep(key: str, *, latest: str, value: T) -> Computed[T]:
     return Computed(value, now, fresh=True)
 
 
-def is_kept(key: str) -> bool:
-    return cache.get(key) is not None
+def kept(key: str) -> Computed | None:
+    """The result kept under `key`, if any, without queueing anything."""
+    found = cache.get(key)
+    return Computed(found[1], found[0], fresh=True) if found is not None else None

@@ -146,7 +146,7 @@ def impact_between(
 
 
 def impact_between_is_fresh(store_ids: Sequence[int], *, start: dt.date, end: dt.date) -> bool:
-    return offline.is_kept(_impact_key(sorted(store_ids), start, end))
+    return offline.kept(_impact_key(sorted(store_ids), start, end)) is not None
 
 
 def refresh_impact(store_ids: Sequence[int], *, start: dt.date, end: dt.date) -> None:
@@ -155,16 +155,19 @@ def refresh_impact(store_ids: Sequence[int], *, start: dt.date, end: dt.date) ->
     offline.keep(_impact_key(ids, start, end), latest=_latest_impact_key(ids), value=report)
 
 
+def _stores_hash(store_ids: Sequence[int]) -> str:
+    return hashlib.sha256(",".join(map(str, sorted(store_ids))).encode()).hexdigest()[:24]
+
+
 def _latest_impact_key(store_ids: Sequence[int]) -> str:
-    stores = hashlib.sha256(",".join(map(str, store_ids)).encode()).hexdigest()[:24]
-    return f"coaching:impact:latest:{stores}"
+    return f"coaching:impact:latest:{_stores_hash(store_ids)}"
 
 
 def _impact_key(store_ids: Sequence[int], began: dt.date, week: dt.date) -> str:
     tips = CoachingTip.objects.filter(plan__store_id__in=store_ids).aggregate(
         tips=Count("id"), done=Count("done_at"), last=Max("done_at")
     )
-    stores = hashlib.sha256(",".join(map(str, sorted(store_ids))).encode()).hexdigest()[:24]
+    stores = _stores_hash(store_ids)
     last = tips["last"].timestamp() if tips["last"] else 0
     return f"coaching:impact:v2:{stores}:{began}:{week}:{tips['tips']}:{tips['done']}:{last}"
 

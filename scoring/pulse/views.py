@@ -21,7 +21,7 @@ from .forms import PulseForm
 MAX_BODY = 16 * 1024  # a full answer with the longest comment is under 4 KB
 
 
-def _questionnaire(request, *, store, audience, channel, device=None, link=None):
+def _questionnaire(request, *, store, audience, channel, device=None):
     """The form and its answer, shared by the public link and the kiosk."""
     day = selectors.local_day(store)
     week = week_start(day)
@@ -74,9 +74,7 @@ def answer(request, token: str):
         raise Http404("no such pulse link")
     if link.retired_at is not None:
         return render(request, "scoring/pulse/retired.html", {"store": link.store}, status=410)
-    return _questionnaire(
-        request, store=link.store, audience=link.audience, channel="link", link=link
-    )
+    return _questionnaire(request, store=link.store, audience=link.audience, channel="link")
 
 
 def kiosk(request, key: str, audience: str = Audience.CUSTOMER):
