@@ -17,6 +17,7 @@ from django.utils import timezone
 from scoring.weeks import week_start
 
 from .plans import batch, schedule
+from .tracking import chain
 from .tracking import services as tracking_services
 from .tracking.selectors import refresh_impact
 from .tracking.services import send_lead_summaries as send_summaries
@@ -82,6 +83,13 @@ def compute_impact(store_ids: list[int], start: str, end: str) -> None:
 
 
 @shared_task(acks_late=True, **RETRY_ON_DATABASE_ERRORS)
+def warm_overviews() -> int:
+    """After a change of the scores: the dashboards' figures, ready before anyone asks."""
+    return chain.warm_overviews()
+
+
+@shared_task(acks_late=True, **RETRY_ON_DATABASE_ERRORS)
 def refresh_analyses() -> int:
-    """Hourly: the regions' impact reports and the chain's drivers, ready before anyone asks."""
-    return tracking_services.refresh_analyses()
+    """Hourly: the regions' impact reports, the chain's drivers and the overviews, ready before
+    anyone asks."""
+    return tracking_services.refresh_analyses() + chain.warm_overviews()

@@ -116,12 +116,14 @@ def combined_scores(
         ]
 
 
-def category_series(*, store_ids: Sequence[int], weeks: int) -> list[dict]:
-    """Each store's combined score per category and week over the last `weeks` weeks, in one
-    query: the improvement-over-time view."""
+def category_series(
+    *, store_ids: Sequence[int], weeks: int, end: dt.date | None = None
+) -> list[dict]:
+    """Each store's combined score per category and week over the last `weeks` weeks to `end`
+    (by default the stores' latest scored week), in one query: the improvement-over-time view."""
     if not store_ids:
         return []
-    end = latest_scored_week(store_ids)
+    end = end or latest_scored_week(store_ids)
     if end is None:
         return []
     sql, params = _combined(start=weeks_back(end, weeks - 1), end=end, store_ids=store_ids)

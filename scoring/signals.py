@@ -1,9 +1,14 @@
-"""A password change revokes the user's API token: whoever held the old password may have taken it."""
+"""A password change revokes the user's API token: whoever held the old password may have taken it.
+A change of the scores queues the overviews' warm-up (`snapshots`) once it is committed."""
 
 from django.conf import settings
-from django.db.models.signals import pre_save
+from django.db import transaction
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from rest_framework.authtoken.models import Token
+
+from .models import ScoreChange
+from .snapshots import queue_warm_up
 
 
 @receiver(pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="scoring.revoke_token")
@@ -18,3 +23,9 @@ def revoke_token_on_password_change(sender, instance, raw=False, update_fields=N
     old = stored.first()
     if old is not None and old != instance.password:
         Token.objects.filter(user_id=instance.pk).delete()
+
+
+@receiver(post_save, sender=ScoreChange, dispatch_uid="scoring.warm_overviews")
+def warm_overviews_after_a_change(sender, instance, created=False, raw=False, **kwargs):
+    if created and not raw:
+        transaction.on_commit(queue_warm_up)

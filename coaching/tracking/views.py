@@ -14,7 +14,7 @@ from scoring.models import Role
 from scoring.selectors import category_series
 from scoring.weeks import week_label
 
-from . import pages
+from . import chain, pages
 from .impact import IMPACT_CSV_HEADER, csv_row, report_rows
 from .selectors import region_impact
 
@@ -27,14 +27,20 @@ def region_index(request):
     regions = list(regions_visible_to(request.user).order_by("name"))
     if len(regions) == 1:
         return redirect("region", code=regions[0].code)
-    page = pages.chain_overview(regions, stores_visible_to(request.user))
+    page = chain.chain_overview(regions, stores_visible_to(request.user))
     return render(request, "coaching/region_index.html", {"page": page})
 
 
 @lead_or_admin
 def region_dashboard(request, code: str):
     region = get_object_or_404(regions_visible_to(request.user), code=code)
-    page = pages.region_dashboard(region, stores_visible_to(request.user))
+    page = pages.region_dashboard(
+        region,
+        stores_visible_to(request.user),
+        sort=request.GET.get("sort", "risk"),
+        query=request.GET.get("q", "")[:60],
+        page=request.GET.get("page", 1),
+    )
     return render(request, "coaching/region.html", {"page": page})
 
 

@@ -5,7 +5,7 @@ import io
 
 import django_filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import pagination, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
 
@@ -100,10 +100,22 @@ class ScoreImportSerializer(serializers.Serializer):
         return attrs
 
 
+class ScoreCursor(pagination.CursorPagination):
+    """Newest week first, by cursor: a region holds a million scores, so a page neither counts
+    them nor skips over the ones before it, and new imports do not shift the pages."""
+
+    ordering = ("-week", "store_id", "category_id", "source")
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
 class ScoreViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """Scores of the stores you see, newest week first, a page at a time (follow `next`)."""
+
     serializer_class = ScoreSerializer
     filterset_class = ScoreFilter
     scope = staticmethod(scores_visible_to)
+    pagination_class = ScoreCursor
 
     @extend_schema(
         request={

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ..models import Answer, Audience, Store, Submission
+from ..models import Answer, Audience, ChangeKind, ScoreChange, Store, Submission
 from ..services import recompute_questionnaire_scores
 from . import access
 from .models import PulseDevice, PulseLink, digest
@@ -140,4 +140,14 @@ def roll_answers() -> int:
                     store_ids=ordered[start : start + STORES_PER_RECOMPUTE],
                     weeks=[dt.date.fromisoformat(week)],
                 )
+        if taken:  # the audit trail, whose newest id is also the version pages cache under
+            ScoreChange.record(
+                kind=ChangeKind.QUESTIONNAIRE,
+                by=None,
+                via="pulse",
+                store_ids={store_id for store_id, _ in taken},
+                weeks={dt.date.fromisoformat(str(w)) for _, w in taken},
+                rows=len(taken),
+                summary=f"{len(taken)} pulse answers rolled into the scores",
+            )
     return len(taken)

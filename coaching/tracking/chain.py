@@ -1,0 +1,104 @@
+"""The chain overview for an admin: the regions side by side and the categories across all of
+them, added up in SQL (`scoring.rollups`) and kept until the scores change; and the warm-up that
+computes every overview again after a change, before anyone asks."""
+
+import dataclasses
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.db.models import QuerySet
+
+from scoring import rollups
+from scoring.models import Category, Region, Store
+from scoring.selectors import CHAIN, combined_scores, distribution, latest_scored_week
+from scoring.snapshots import Snapshot, kept_for_scores
+
+from .pages import HISTORY_WEEKS, CategorySpread, region_snapshot
+from .selectors import change, first_coaching_week, week_axis
+
+
+@dataclass
+class RegionRow:
+    region: Region
+    stores: int
+    ror: float | None
+    ror_change: float | None
+
+
+@dataclass
+class ChainOverview:
+    week: dt.date | None
+    regions: list[RegionRow] = field(default_factory=list)
+    distribution: list[CategorySpread] = field(default_factory=list)
+    as_of: Snapshot | None = None
+
+
+def chain_overview(regions: Sequence[Region], stores: QuerySet[Store]) -> ChainOverview:
+    """The regions side by side and the categories across all of them, for an admin; added up
+    in SQL (`scoring.rollups`) and kept until the scores change."""
+    region_of = dict(stores.values_list("id", "region_id"))
+    snapshot = chain_snapshot(regions, region_of)
+    return dataclasses.replace(snapshot.value, as_of=snapshot)
+
+
+def chain_snapshot(
+    regions: Sequence[Region], region_of: dict[int, int], *, wait: bool = False
+) -> Snapshot:
+    parts = [sorted(region_of), [r.id for r in regions]]
+    return kept_for_scores("chain", parts, partial(_chain_overview, regions, region_of), wait=wait)
+
+
+def _chain_overview(regions: Sequence[Region], region_of: dict[int, int]) -> ChainOverview:
+    ids = sorted(region_of)
+    week = latest_scored_week(ids) if ids else None
+    if week is None:
+        return ChainOverview(None, [RegionRow(r, 0, None, None) for r in regions])
+    weeks = week_axis(week, HISTORY_WEEKS)
+    ror = rollups.ror_by_region(ids, start=weeks[-2], end=week)
+    counts = Counter(region_of.values())
+    rows = []
+    for region in regions:
+        by_week = ror.get(region.id, {})
+        series = [round(by_week[w][0], 1) if w in by_week else None for w in weeks[-2:]]
+        rows.append(RegionRow(region, counts[region.id], series[-1], change(series)))
+    categories = list(Category.objects.filter(active=True))
+    averages = rollups.category_averages(ids, start=weeks[0], end=week)
+    latest = {
+        row.category: row
+        for row in distribution(
+            combined_scores(store_ids=ids, start=week, end=week),
+            {0: CHAIN},
+            {c.id: c.code for c in categories},
+            chain=True,
+        )
+    }
+    spread = [
+        CategorySpread(
+            c,
+            [round(averages[(c.id, w)], 1) if (c.id, w) in averages else None for w in weeks],
+            latest.get(c.code),
+        )
+        for c in categories
+    ]
+    return ChainOverview(week, rows, spread)
+
+
+def warm_overviews() -> int:
+    """Each region dashboard's and the chain overview's figures for the newest scores, computed
+    before anyone asks (`scoring.snapshots`): queued after a change of the scores and hourly.
+    The parts match what the pages ask with: a region's stores by code, every region by name."""
+    regions = list(Region.objects.order_by("name"))
+    by_region: dict[int, list[int]] = defaultdict(list)
+    for store_id, region_id in Store.objects.order_by("code").values_list("id", "region_id"):
+        by_region[region_id].append(store_id)
+    warmed = 0
+    for region in regions:
+        if ids := by_region.get(region.id):
+            region_snapshot(ids, first_coaching_week(ids), wait=True)
+            warmed += 1
+    region_of = {s: r for r, ids in by_region.items() for s in ids}
+    chain_snapshot(regions, region_of, wait=True)
+    return warmed + 1
