@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -90,8 +91,7 @@ class CategoryTrend:
     chain_top_quartile: float | None
 
 
-@dataclass(frozen=True)
-class _Cell:
+class _Cell(NamedTuple):  # a tuple: a region's page builds a quarter of a million of them
     score: float
     low_confidence: bool
     responses: int | None

@@ -156,6 +156,7 @@ class HeatRow:
     risk: float
 
 
+GOAL_FIELDS = ("store_id", "category_id", "target_score", "due_date", "baseline_score")
 REGION_PAGE_SIZE = 50  # stores per page of the heatmap: a person reads rows, not a thousand
 REGION_SORTS = {
     "risk": lambda r: (-r.risk, r.store.code),
@@ -239,7 +240,7 @@ def region_dashboard(
 ) -> RegionDashboard:
     """Every store counts in the aggregates and "most at risk"; the heatmap and engagement
     tables show one page of the stores, sorted and searched."""
-    stores = list(stores.filter(region=region).order_by("code"))
+    stores = list(stores.filter(region=region).order_by("code").only("code", "name", "region"))
     ids = [s.id for s in stores]
     if not ids:
         return RegionDashboard(region, None)
@@ -249,8 +250,9 @@ def region_dashboard(
     week = scores.week
     if week is None:
         return RegionDashboard(region, None)
-    goals = Goal.objects.filter(store_id__in=ids, status=Goal.Status.ACTIVE)
-    progress = progress_of(list(goals.select_related("category", "store")), scores.trends, week)
+    # Only counted per store and status here: the fields progress needs, no related rows.
+    goals = Goal.objects.filter(store_id__in=ids, status=Goal.Status.ACTIVE).only(*GOAL_FIELDS)
+    progress = progress_of(list(goals), scores.trends, week)
     rows = _heat_rows(stores, scores, progress)
     listing = _listing(rows, sort=sort, query=query, page=page)
     this_week = week_start(timezone.localdate())
