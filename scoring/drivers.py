@@ -11,16 +11,17 @@ The interval resamples stores (a bootstrap), since one store's weeks are not ind
 import datetime as dt
 import itertools
 import math
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from django.db import connection
 from django.db.models import Count, Max
 
 from . import offline
+from .cube import _as_date, _combined
 from .models import Category, Kpi, KpiReading, Store
-from .selectors import CategoryTrend, combined_scores
+from .selectors import CategoryTrend
 from .weeks import weeks_back
 
 
@@ -100,43 +101,30 @@ def key_drivers(
     categories = dict(Category.objects.filter(active=True).values_list("id", "code"))
     order = sorted(categories)
     start = weeks_back(end, weeks + horizon)
-    cells: dict[tuple[int, dt.date], dict[int, float]] = defaultdict(dict)
-    for store, _region, category, week, score in combined_scores(
-        store_ids=store_ids, start=start, end=end
-    ):
-        if category in categories:
-            cells[(store, week)][category] = score
-    values = {
-        (store, week): float(value)
-        for store, week, value in KpiReading.objects.filter(
-            store_id__in=store_ids, kpi=kpi, week__range=(start, end)
-        ).values_list("store_id", "week", "value")
-    }
-    rows_of: dict[int, list[list[float]]] = defaultdict(list)
-    for (store, week), scores in cells.items():
-        now, later = (
-            values.get((store, week)),
-            values.get((store, week + dt.timedelta(weeks=horizon))),
-        )
-        if len(scores) == len(order) and now and later is not None:
-            rows_of[store].append([scores[c] for c in order] + [(later - now) / now * 100])
-    rows = sum(len(r) for r in rows_of.values())
-    if rows < min_rows or len(rows_of) < min_stores:
+    readings = KpiReading.objects.filter(store_id__in=store_ids, kpi=kpi, week__range=(start, end))
+    data, per_store = design_matrix(
+        _score_columns(store_ids, start=start, end=end),
+        _columns(list(readings.values_list("store_id", "week", "value")), 3),
+        order,
+        horizon=horizon,
+    )
+    rows, stores = len(data), len(per_store)
+    if rows < min_rows or stores < min_stores:
         return DriverAnalysis(
-            kpi, horizon, rows, len(rows_of), None, [],
-            f"not enough data: {rows} store-weeks with scores and {kpi} in {len(rows_of)} stores "
+            kpi, horizon, rows, stores, None, [],
+            f"not enough data: {rows} store-weeks with scores and {kpi} in {stores} stores "
             f"(needs {min_rows} in {min_stores})",
         )  # fmt: skip
-    fitted = lmg_shares(np.array([r for store_rows in rows_of.values() for r in store_rows]))
+    fitted = lmg_shares(data)
     if fitted is None:
-        return DriverAnalysis(kpi, horizon, rows, len(rows_of), None, [], "no variation to explain")
+        return DriverAnalysis(kpi, horizon, rows, stores, None, [], "no variation to explain")
     shares, r_squared = fitted
     rng = np.random.default_rng(seed)
-    stores = list(rows_of)
+    first = np.cumsum(per_store) - per_store  # each store's first row
     samples = []
     for _ in range(reps):
-        picked = rng.choice(len(stores), size=len(stores), replace=True)
-        again = lmg_shares(np.array([r for i in picked for r in rows_of[stores[i]]]))
+        picked = rng.choice(stores, size=stores, replace=True)
+        again = lmg_shares(data[_rows_of(first[picked], per_store[picked])])
         if again is not None:
             samples.append(again[0])
     low = high = [None] * len(order)
@@ -152,7 +140,87 @@ def key_drivers(
         for i, c in enumerate(order)
     ]
     drivers.sort(key=lambda d: (-d.importance, d.category))
-    return DriverAnalysis(kpi, horizon, rows, len(rows_of), round(r_squared, 3), drivers)
+    return DriverAnalysis(kpi, horizon, rows, stores, round(r_squared, 3), drivers)
+
+
+Columns = tuple[np.ndarray, ...]
+
+
+def design_matrix(
+    scores: Columns, kpis: Columns, categories: Sequence[int], *, horizon: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The regression's rows and how many of them each store has.
+
+    `scores` are (store, category, week, score) columns and `kpis` (store, week, value) ones,
+    weeks as day numbers (`date.toordinal`). A row is a store-week with every one of
+    `categories` scored and the KPI known, non-zero, at that week and `horizon` weeks later:
+    the scores in `categories` order, then the KPI's % change. Rows run by store, then week,
+    whatever order the database returned them in, so the bootstrap's resamples are stable."""
+    store, category, day, value = scores
+    column = np.searchsorted(categories, category)
+    active = column < len(categories)
+    active[active] = np.asarray(categories)[column[active]] == category[active]
+    keys, cell = np.unique(_key(store[active], day[active]), return_inverse=True)
+    grid = np.full((len(keys), len(categories)), np.nan)
+    grid[cell, column[active]] = value[active]
+    kpi_keys, kpi_first = np.unique(_key(kpis[0], kpis[1]), return_index=True)
+    now = _lookup(kpi_keys, kpis[2][kpi_first], keys)
+    later = _lookup(kpi_keys, kpis[2][kpi_first], keys + 7 * horizon)
+    usable = ~np.isnan(grid).any(axis=1) & ~np.isnan(now) & (now != 0) & ~np.isnan(later)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        outcome = (later - now) / now * 100
+    data = np.column_stack([grid, outcome])[usable]
+    _, per_store = np.unique(keys[usable] >> 32, return_counts=True)
+    return data, per_store
+
+
+def _key(store: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """One sortable number per (store, day): the store in the high bits."""
+    return (np.asarray(store, dtype=np.int64) << 32) + np.asarray(day, dtype=np.int64)
+
+
+def _lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """values[keys == wanted] for each wanted key (keys sorted), NaN where there is none."""
+    if not len(keys):
+        return np.full(len(wanted), np.nan)
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[at] == wanted, values[at], np.nan)
+
+
+def _rows_of(first: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """The row numbers of the picked stores, store after store: first[i] .. first[i]+count[i]."""
+    shift = np.repeat(first - (np.cumsum(count) - count), count)
+    return np.arange(count.sum()) + shift
+
+
+def _columns(rows: Sequence[tuple], width: int) -> Columns:
+    """Rows of (ids..., week, number) as numpy columns, weeks as day numbers, in C loops: a
+    chain's read has millions of rows."""
+    fields = [(f"id{i}", np.int64) for i in range(width - 2)] + [("week", object), ("value", float)]
+    table = np.fromiter(rows, dtype=fields, count=len(rows))
+    days = {w: _as_date(w).toordinal() for w in set(table["week"])}
+    return (
+        *(table[f"id{i}"] for i in range(width - 2)),
+        np.fromiter(map(days.__getitem__, table["week"]), np.int64, len(rows)),
+        table["value"],
+    )
+
+
+_SCORES_AS_FLOATS = (
+    "SELECT store_id, category_id, week, CAST(score AS DOUBLE PRECISION) FROM ({combined}) c"
+)
+
+
+def _score_columns(store_ids: Sequence[int], *, start: dt.date, end: dt.date) -> Columns:
+    """`combined_scores` as (store, category, week, score) columns, in the same one query; the
+    scores cast to float by the database, not parsed as decimals row by row."""
+    if not store_ids:
+        return _columns([], 4)
+    sql, params = _combined(start=start, end=end, store_ids=store_ids)
+    sql = _SCORES_AS_FLOATS.format(combined=sql)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _columns(cursor.fetchall(), 4)
 
 
 def quadrant(analysis: DriverAnalysis, scores: dict[str, float], medians: dict[str, float]):

@@ -66,63 +66,114 @@ class EventEffect:
 def event_effects(
     cells: Iterable[Cell], events: Iterable[CoachingEvent], *, horizon: int = 4
 ) -> list[EventEffect]:
-    """One effect per event that has its own before/after data and at least one control."""
-    scores: dict[tuple[int, str], dict[dt.date, float]] = defaultdict(dict)
-    region_of: dict[int, int] = {}
-    categories_of: dict[int, set[str]] = defaultdict(set)
-    for cell in cells:
-        scores[(cell.store, cell.category)][cell.week] = cell.score
-        region_of[cell.store] = cell.region
-        categories_of[cell.store].add(cell.category)
-    events = list(events)
-    coached_weeks: dict[tuple[int, str], set[dt.date]] = defaultdict(set)
-    for event in events:
-        coached_weeks[(event.store, event.category)].add(event.week)
-    stores_of: dict[int, set[int]] = defaultdict(set)
-    for store, region in region_of.items():
-        stores_of[region].add(store)
+    """One effect per event that has its own before/after data and at least one control.
 
-    def window(week: dt.date) -> tuple[list[dt.date], list[dt.date]]:
+    Events are taken a coaching week at a time, each week's changes and controls as arrays over
+    every store and category at once: a chain's region has tens of thousands of events and a
+    thousand stores, too many to compare one by one."""
+    grid = _grid(cells)
+    events = list(events)
+    store = np.array([grid.stores.get(e.store, -1) for e in events], dtype=np.intp)
+    category = np.array([grid.categories.get(e.category, -1) for e in events], dtype=np.intp)
+    day = np.array([e.week.toordinal() for e in events], dtype=np.int64)
+    known = (store >= 0) & (category >= 0)  # else the event has no scores, so no change
+    own = np.full(len(events), np.nan)
+    counterfactual = np.full(len(events), np.nan)
+    for week in sorted({e.week for e in events}):
+        at = np.flatnonzero(known & (day == week.toordinal()))
+        if not at.size:
+            continue
         before = [week - dt.timedelta(weeks=i) for i in range(PRE_WEEKS, 0, -1)]
         after = [week + dt.timedelta(weeks=i) for i in range(horizon)]
-        return before, after
+        change = _changes(grid, before, after, horizon)
+        # A control is untouched: not coached anywhere from before[0] to after[-1].
+        coached = known & (day >= before[0].toordinal()) & (day <= after[-1].toordinal())
+        usable = ~np.isnan(change)
+        usable[store[coached], category[coached]] = False
+        own[at] = change[store[at], category[at]]
+        counterfactual[at] = _counterfactual(grid, change, usable, store[at], category[at])
+    kept = np.flatnonzero(~np.isnan(own) & ~np.isnan(counterfactual))
+    return [
+        EventEffect(
+            events[i], float(own[i]), float(counterfactual[i]), float(own[i] - counterfactual[i])
+        )
+        for i in kept
+    ]
 
-    def change(key, before, after) -> float | None:
-        series = scores.get(key, {})
-        pre = [series[w] for w in before if w in series]
-        post = [series[w] for w in after if w in series]
-        if not pre or len(post) < (horizon + 1) // 2:
-            return None
-        return fmean(post) - fmean(pre)
 
-    def untouched(key, before, after) -> bool:
-        weeks = coached_weeks.get(key, ())
-        return not any(before[0] <= w <= after[-1] for w in weeks)
+@dataclass(frozen=True)
+class _Grid:
+    stores: dict[int, int]  # store id -> row
+    categories: dict[str, int]  # code -> column
+    weeks: dict[dt.date, int]  # week -> layer
+    scores: np.ndarray  # store x category x week, NaN where unscored
+    region: np.ndarray  # each store's region, numbered from 0
+    regions: int
 
-    effects = []
-    for event in events:
-        before, after = window(event.week)
-        own = change((event.store, event.category), before, after)
-        if own is None:
-            continue
-        same_store = [
-            c
-            for category in categories_of[event.store] - {event.category}
-            if untouched((event.store, category), before, after)
-            and (c := change((event.store, category), before, after)) is not None
-        ]
-        same_region = [
-            c
-            for other in stores_of[region_of[event.store]] - {event.store}
-            if untouched((other, event.category), before, after)
-            and (c := change((other, event.category), before, after)) is not None
-        ]
-        controls = [fmean(group) for group in (same_store, same_region) if group]
-        if not controls:
-            continue
-        counterfactual = fmean(controls)
-        effects.append(EventEffect(event, own, counterfactual, own - counterfactual))
-    return effects
+
+def _grid(cells: Iterable[Cell]) -> _Grid:
+    stores: dict[int, int] = {}
+    categories: dict[str, int] = {}
+    weeks: dict[dt.date, int] = {}
+    region_of: dict[int, int] = {}
+    where, values = [], []
+    for cell in cells:
+        where.append(
+            (
+                stores.setdefault(cell.store, len(stores)),
+                categories.setdefault(cell.category, len(categories)),
+                weeks.setdefault(cell.week, len(weeks)),
+            )
+        )
+        values.append(cell.score)
+        region_of[cell.store] = cell.region  # a store's last cell names its region
+    shape = (len(stores), len(categories), len(weeks))
+    scores = np.full(shape, np.nan)
+    if values:
+        flat = np.ravel_multi_index(np.array(where).T, shape)
+        _, last = np.unique(flat[::-1], return_index=True)  # a repeated cell: the last one
+        chosen = len(flat) - 1 - last
+        scores.flat[flat[chosen]] = np.array(values)[chosen]
+    numbered = {r: i for i, r in enumerate(dict.fromkeys(region_of.values()))}
+    region = np.array([numbered[region_of[s]] for s in stores], dtype=np.intp)
+    return _Grid(stores, categories, weeks, scores, region, len(numbered))
+
+
+def _changes(grid: _Grid, before: list[dt.date], after: list[dt.date], horizon: int) -> np.ndarray:
+    """Each store-category's mean after minus mean before; NaN without a week before or with
+    fewer than half the weeks after."""
+
+    def mean(weeks: list[dt.date]) -> tuple[np.ndarray, np.ndarray]:
+        values = grid.scores[:, :, [grid.weeks[w] for w in weeks if w in grid.weeks]]
+        count = np.count_nonzero(~np.isnan(values), axis=2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.nansum(values, axis=2) / count, count
+
+    pre, pre_count = mean(before)
+    post, post_count = mean(after)
+    return np.where((pre_count > 0) & (post_count >= (horizon + 1) // 2), post - pre, np.nan)
+
+
+def _counterfactual(
+    grid: _Grid, change: np.ndarray, usable: np.ndarray, store: np.ndarray, category: np.ndarray
+) -> np.ndarray:
+    """Per event, the mean of its two control means (the same store's other categories, the
+    region's other stores in its category), or the one that exists; NaN with neither."""
+    kept = np.where(usable, change, 0.0)
+    own, own_usable = kept[store, category], usable[store, category]
+    store_sum = kept.sum(axis=1)[store] - own
+    store_n = np.count_nonzero(usable, axis=1)[store] - own_usable
+    region_sum = np.zeros((grid.regions, kept.shape[1]))
+    region_n = np.zeros((grid.regions, kept.shape[1]), dtype=np.int64)
+    np.add.at(region_sum, grid.region, kept)
+    np.add.at(region_n, grid.region, usable)
+    region = grid.region[store]
+    region_sum = region_sum[region, category] - own
+    region_n = region_n[region, category] - own_usable
+    with np.errstate(invalid="ignore", divide="ignore"):
+        by_store, by_region = store_sum / store_n, region_sum / region_n
+    both = (by_store + by_region) / 2
+    return np.where(store_n == 0, by_region, np.where(region_n == 0, by_store, both))
 
 
 def estimate(

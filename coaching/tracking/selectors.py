@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Min, Prefetch, Q
+from django.db.models import Count, Max, Min, Q
 
 from scoring import maths, offline
 from scoring.cube import ScoreCube
@@ -102,14 +102,18 @@ def coaching_impact(store_ids: Sequence[int], *, start: dt.date, end: dt.date, *
         store_id__in=store_ids,
         week__range=(start, end),
         status__in=(WeeklyPlan.Status.READY, WeeklyPlan.Status.FALLBACK),
-    ).prefetch_related(Prefetch("tips", queryset=CoachingTip.objects.select_related("category")))
-    events = []
-    for plan in plans:
-        done = {t.category.code for t in plan.tips.all() if t.done_at is not None}
-        events += [
-            CoachingEvent(plan.store_id, item["category"], plan.week, item["category"] in done)
-            for item in plan.focus
-        ]
+    )
+    # Values, not model instances: a chain's region has tens of thousands of plans and tips.
+    done = defaultdict(set)
+    for plan_id, code in CoachingTip.objects.filter(
+        plan__in=plans.values("id"), done_at__isnull=False
+    ).values_list("plan_id", "category__code"):
+        done[plan_id].add(code)
+    events = [
+        CoachingEvent(store, item["category"], week, item["category"] in done[plan_id])
+        for plan_id, store, week, focus in plans.values_list("id", "store_id", "week", "focus")
+        for item in focus
+    ]
     return impact_report(cells, events, **options)
 
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from scoring.drivers import key_drivers, lmg_shares, quadrant
+from scoring.drivers import design_matrix, key_drivers, lmg_shares, quadrant
 from scoring.kpis import import_kpis
 from scoring.models import Category, CategoryScore, KpiReading, Role
 from scoring.weeks import week_label, week_start, weeks_back
@@ -88,6 +88,87 @@ def test_key_drivers_find_what_sales_follow_and_set_focus_weights():
     out = io.StringIO()
     call_command("drivers", "--horizon", "1", stdout=out)
     assert "customer_satisfaction" in out.getvalue().splitlines()[1]
+
+
+def columns(rows: list[tuple]) -> tuple[np.ndarray, ...]:
+    return tuple(np.array(column) for column in zip(*rows, strict=True))
+
+
+def test_the_design_matrix_keeps_store_weeks_with_every_score_and_the_kpi_now_and_later():
+    monday = THIS_WEEK.toordinal()
+    week = [monday + 7 * n for n in range(3)]
+    # (store, category, week, score) as the database might return them, in no order.
+    scores = [
+        (7, 1, week[1], 31.0), (7, 2, week[1], 41.0), (7, 9, week[1], 99.0),  # 9: not asked for
+        (7, 1, week[0], 30.0), (7, 2, week[0], 40.0),  # sales zero that week: no % change
+        (7, 1, week[2], 32.0), (7, 2, week[2], 42.0),  # no sales a week later
+        (3, 1, week[1], 11.0),  # category 2 unscored
+        (3, 2, week[0], 20.0), (3, 1, week[0], 10.0),
+    ]  # fmt: skip
+    sales = [(3, week[0], 200.0), (3, week[1], 250.0), (7, week[0], 0.0), (7, week[1], 40.0),
+             (7, week[2], 30.0)]  # fmt: skip
+
+    data, per_store = design_matrix(columns(scores), columns(sales), [1, 2], horizon=1)
+
+    # By store, then week: both categories' scores, then sales' % change over the next week.
+    assert data.tolist() == [[10.0, 20.0, 25.0], [31.0, 41.0, -25.0]]
+    assert per_store.tolist() == [1, 1]
+
+
+def pinned_chain(rng: random.Random) -> list[int]:
+    """12 stores, 21 weeks; a few scores and sales missing, some sources without a sample size."""
+    categories = list(Category.objects.filter(active=True))
+    stores = [StoreFactory(region=RegionFactory()) for _ in range(12)]
+    scores, kpis = [], []
+    for store in stores:
+        sales = 10_000.0
+        for week in [weeks_back(THIS_WEEK, i) for i in range(20, -1, -1)]:
+            values = {c.code: rng.uniform(40, 90) for c in categories}
+            for c in categories:
+                if rng.random() < 0.03:
+                    continue
+                scores.append(CategoryScore(store=store, category=c, week=week,
+                                            score=round(values[c.code], 1),
+                                            responses=rng.choice([None, 30]), source="import"))  # fmt: skip
+            if rng.random() < 0.05:
+                continue
+            kpis.append(KpiReading(store=store, week=week, kpi="sales", value=round(sales, 2)))
+            change = 0.5 * (values["customer_satisfaction"] - 65) + 0.2 * (
+                values["brand_loyalty"] - 65
+            )
+            sales *= 1 + (change + rng.gauss(0, 3)) / 400
+    CategoryScore.objects.bulk_create(scores)
+    KpiReading.objects.bulk_create(kpis)
+    return [s.id for s in stores]
+
+
+@pytest.mark.django_db
+def test_key_drivers_give_what_the_row_by_row_implementation_gave(django_assert_num_queries):
+    # Pinned from the row-by-row version the arrays replaced, interval (a 30-resample store
+    # bootstrap) included: the same rows in the same order, so the same resamples.
+    stores = pinned_chain(random.Random(11))
+
+    with django_assert_num_queries(3):  # the categories, the scores, the KPI readings
+        analysis = key_drivers(stores, end=THIS_WEEK, horizon=1, reps=30)
+
+    assert (analysis.rows, analysis.stores, analysis.r_squared) == (161, 12, 0.864)
+    assert [(d.category, d.importance, d.low, d.high) for d in analysis.drivers] == [
+        ("customer_satisfaction", 78.2, 67.9, 81.0),
+        ("brand_loyalty", 18.0, 12.6, 21.4),
+        ("team_engagement", 2.3, 0.1, 10.7),
+        ("customer_advocacy", 0.6, 0.1, 2.1),
+        ("promotions_roi", 0.6, 0.1, 4.4),
+        ("team_retention", 0.2, 0.1, 1.7),
+        ("community_engagement", 0.0, 0.0, 3.1),
+        ("manager_empowerment", 0.0, 0.1, 1.1),
+    ]
+    later = key_drivers(stores, end=THIS_WEEK, horizon=4, reps=0)
+    assert (later.rows, later.r_squared) == (134, 0.281)
+    assert [(d.category, d.importance) for d in later.drivers] == [
+        ("customer_satisfaction", 59.8), ("brand_loyalty", 28.0), ("team_engagement", 6.4),
+        ("customer_advocacy", 4.0), ("team_retention", 0.7), ("community_engagement", 0.6),
+        ("manager_empowerment", 0.3), ("promotions_roi", 0.3),
+    ]  # fmt: skip
 
 
 @pytest.mark.django_db

@@ -6,7 +6,14 @@ import random
 
 import pytest
 
-from coaching.tracking.impact import Cell, CoachingEvent, event_effects, impact_report
+from coaching.tracking.impact import (
+    Cell,
+    CoachingEvent,
+    Estimate,
+    EventEffect,
+    event_effects,
+    impact_report,
+)
 
 START = dt.date(2026, 1, 5)  # a Monday
 CATEGORIES = ["brand_loyalty", "customer_advocacy", "team_engagement", "team_retention"]
@@ -134,3 +141,46 @@ def test_events_without_before_after_data_or_controls_are_left_out():
 def test_the_estimate_is_deterministic():
     cells, events = chain(effect=2.0)
     assert impact_report(cells, events) == impact_report(cells, events)
+
+
+def week(n: int) -> dt.date:
+    return START + dt.timedelta(weeks=n)
+
+
+def test_an_event_effect_is_its_change_minus_the_mean_of_its_two_control_means():
+    # Store 1's category "a" is coached in week 2: before is weeks 0-1, after is weeks 2-5.
+    series = {
+        (1, 0, "a"): [60, 62, 66, 68, 70, 72],  # 69 after - 61 before = +8, the coached change
+        (1, 0, "b"): [50, 50, 51, 51, 53, 53],  # same store, not coached: +2
+        (2, 0, "a"): [70, 70, 90, 90, 90, 90],  # same category, but coached in week 5: no control
+        (3, 0, "a"): [40, 42, 46, None, 46, 46],  # same category, one week unscored: +5
+        (4, 1, "a"): [10, 10, 90, 90, 90, 90],  # another region: no control
+    }
+    cells = [
+        Cell(store, region, category, week(i), float(score))
+        for (store, region, category), scores in series.items()
+        for i, score in enumerate(scores)
+        if score is not None
+    ]
+    coached = CoachingEvent(1, "a", week(2), True)
+    too_late = CoachingEvent(2, "a", week(5), False)  # one week after it: no change of its own
+
+    [effect] = event_effects(cells, [coached, too_late])
+
+    # Counterfactual: the mean of the same-store mean (+2) and the same-region mean (+5).
+    assert effect == EventEffect(coached, change=8.0, counterfactual=3.5, effect=4.5)
+
+
+def test_the_report_is_the_one_the_event_by_event_implementation_gave():
+    # Pinned from the per-event loop the array version replaced (same data, same seed).
+    cells, events = chain(effect=3.0)
+
+    effects = event_effects(cells, events)
+    report = impact_report(cells, events)
+
+    assert len(effects) == 58
+    assert sum(e.effect for e in effects) == pytest.approx(186.68991498149504, abs=1e-9)
+    assert report.overall == Estimate(3.22, 2.96, 3.51, 0.9, events=58, stores=29)
+    assert report.tips_done == Estimate(3.05, 2.72, 3.4, 0.9, events=34, stores=25)
+    assert report.tips_not_done == Estimate(3.45, 2.88, 4.05, 0.9, events=24, stores=18)
+    assert report.by_category["team_retention"] == Estimate(3.58, 3.06, 4.1, 0.9, 17, 14)
