@@ -36,7 +36,7 @@ _COMBINED_SQL = """
 """
 
 # ROR of each store-week of a `combined` set: the weighted mean over the categories present.
-_ROR_SQL = "SUM(c.score * cat.weight) * 1.0 / SUM(cat.weight)"
+ROR_SQL = "SUM(c.score * cat.weight) * 1.0 / SUM(cat.weight)"
 
 
 def _placeholders(ids: Iterable[int], params: dict, prefix: str = "s") -> str:
@@ -48,7 +48,9 @@ def _placeholders(ids: Iterable[int], params: dict, prefix: str = "s") -> str:
     return ", ".join(placeholders) or "NULL"
 
 
-def _combined(*, start: dt.date, end: dt.date, store_ids: Sequence[int] | None) -> tuple[str, dict]:
+def combined_sql(
+    *, start: dt.date, end: dt.date, store_ids: Sequence[int] | None
+) -> tuple[str, dict]:
     params = {
         "unknown": settings.SCORING_MIN_RESPONSES,
         "start": connection.ops.adapt_datefield_value(start),
@@ -60,7 +62,7 @@ def _combined(*, start: dt.date, end: dt.date, store_ids: Sequence[int] | None) 
     return _COMBINED_SQL.format(where=where), params
 
 
-def _as_date(value) -> dt.date:
+def as_date(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
@@ -326,7 +328,7 @@ def _cube_sql(
         cells AS ({cells})
         SELECT 'cell', store_id, region_id, category_id, week, score, weight, responses FROM cells
         UNION ALL
-        SELECT 'ror', c.store_id, NULL, COUNT(*), c.week, {_ROR_SQL}, NULL, NULL
+        SELECT 'ror', c.store_id, NULL, COUNT(*), c.week, {ROR_SQL}, NULL, NULL
         FROM cells c JOIN scoring_category cat ON cat.id = c.category_id
         GROUP BY c.store_id, c.week
         UNION ALL
@@ -365,18 +367,18 @@ def score_cube(
     dates: dict = {}  # each week's value converted once
     for kind, store_id, region_id, category_id, week, score, weight, responses in rows:
         if kind == "cell":
-            day = dates.get(week) or dates.setdefault(week, _as_date(week))
+            day = dates.get(week) or dates.setdefault(week, as_date(week))
             cube.scored.append((store_id, category_id, day, float(score), weight, responses))
         elif kind == "ror":
-            point = RorPoint(store_id, _as_date(week), round(float(score), 1), category_id)
+            point = RorPoint(store_id, as_date(week), round(float(score), 1), category_id)
             cube.ror_points.append(point)
         elif kind == "bench":
             cube.benchmark.append((region_id, category_id, float(score)))
         elif kind == "store":
             cube.regions[store_id] = region_id
-            cube.week = None if week is None else _as_date(week)
+            cube.week = None if week is None else as_date(week)
         else:
-            cube.latest_of_week = None if week is None else _as_date(week)
+            cube.latest_of_week = None if week is None else as_date(week)
     cube.scored.sort(key=lambda row: row[:3])
     cube.ror_points.sort(key=lambda p: (p.store_id, p.week))
     if cube.week is not None:

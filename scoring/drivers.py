@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import Count, Max
 
 from . import offline
-from .cube import _as_date, _combined
+from .cube import as_date, combined_sql
 from .models import Category, Kpi, KpiReading, Store
 from .selectors import CategoryTrend
 from .weeks import weeks_back
@@ -198,7 +198,7 @@ def _columns(rows: Sequence[tuple], width: int) -> Columns:
     chain's read has millions of rows."""
     fields = [(f"id{i}", np.int64) for i in range(width - 2)] + [("week", object), ("value", float)]
     table = np.fromiter(rows, dtype=fields, count=len(rows))
-    days = {w: _as_date(w).toordinal() for w in set(table["week"])}
+    days = {w: as_date(w).toordinal() for w in set(table["week"])}
     return (
         *(table[f"id{i}"] for i in range(width - 2)),
         np.fromiter(map(days.__getitem__, table["week"]), np.int64, len(rows)),
@@ -216,7 +216,7 @@ def _score_columns(store_ids: Sequence[int], *, start: dt.date, end: dt.date) ->
     scores cast to float by the database, not parsed as decimals row by row."""
     if not store_ids:
         return _columns([], 4)
-    sql, params = _combined(start=start, end=end, store_ids=store_ids)
+    sql, params = combined_sql(start=start, end=end, store_ids=store_ids)
     sql = _SCORES_AS_FLOATS.format(combined=sql)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

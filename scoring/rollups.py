@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from django.db import connection
 
-from .cube import _ROR_SQL, _as_date, _combined
+from .cube import ROR_SQL, as_date, combined_sql
 
 
 def _rows(sql: str, params: dict) -> list[tuple]:
@@ -24,17 +24,17 @@ def ror_by_region(
     one place first, as pages show and average it."""
     if not store_ids:
         return {}
-    inner, params = _combined(start=start, end=end, store_ids=store_ids)
+    inner, params = combined_sql(start=start, end=end, store_ids=store_ids)
     sql = f"""
         SELECT r.region_id, r.week, AVG(r.ror), COUNT(*) FROM (
-            SELECT c.store_id, c.region_id, c.week, ROUND(CAST({_ROR_SQL} AS NUMERIC), 1) AS ror
+            SELECT c.store_id, c.region_id, c.week, ROUND(CAST({ROR_SQL} AS NUMERIC), 1) AS ror
             FROM ({inner}) c JOIN scoring_category cat ON cat.id = c.category_id
             GROUP BY c.store_id, c.region_id, c.week
         ) r GROUP BY r.region_id, r.week
     """
     result: dict[int, dict[dt.date, tuple[float, int]]] = defaultdict(dict)
     for region_id, week, average, stores in _rows(sql, params):
-        result[region_id][_as_date(week)] = (float(average), stores)
+        result[region_id][as_date(week)] = (float(average), stores)
     return dict(result)
 
 
@@ -44,6 +44,6 @@ def category_averages(
     """{(category id, week): the stores' average combined score}."""
     if not store_ids:
         return {}
-    inner, params = _combined(start=start, end=end, store_ids=store_ids)
+    inner, params = combined_sql(start=start, end=end, store_ids=store_ids)
     sql = f"SELECT c.category_id, c.week, AVG(c.score) FROM ({inner}) c GROUP BY 1, 2"
-    return {(cat, _as_date(week)): float(avg) for cat, week, avg in _rows(sql, params)}
+    return {(cat, as_date(week)): float(avg) for cat, week, avg in _rows(sql, params)}

@@ -14,14 +14,14 @@ from django.db import connection
 
 from . import maths
 from .cube import (  # CategoryTrend and RorPoint live with the cube; callers import them here
-    _ROR_SQL,
+    ROR_SQL,
     CategoryTrend,
     RorPoint,
     ScoreCube,
-    _as_date,
     _Cell,
-    _combined,
+    as_date,
     build_trends,
+    combined_sql,
     trend_history_weeks,
 )
 from .models import Category, CategoryScore, Region, Store
@@ -35,10 +35,10 @@ def weekly_ror(
 
     ROR = sum(weight * score) / sum(weight) over the categories present that week.
     """
-    combined, params = _combined(start=start, end=end, store_ids=store_ids)
+    combined, params = combined_sql(start=start, end=end, store_ids=store_ids)
     sql = f"""
         WITH combined AS ({combined})
-        SELECT c.store_id, c.week, {_ROR_SQL}, COUNT(*)
+        SELECT c.store_id, c.week, {ROR_SQL}, COUNT(*)
         FROM combined c JOIN scoring_category cat ON cat.id = c.category_id
         GROUP BY c.store_id, c.week
         ORDER BY c.store_id, c.week
@@ -46,7 +46,7 @@ def weekly_ror(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [
-            RorPoint(store_id, _as_date(week), round(float(value), 1), coverage)
+            RorPoint(store_id, as_date(week), round(float(value), 1), coverage)
             for store_id, week, value, coverage in cursor.fetchall()
         ]
 
@@ -66,15 +66,15 @@ def category_trends(*, store_ids: Sequence[int], week: dt.date) -> dict[int, lis
     series: dict[tuple[int, int], dict[dt.date, _Cell]] = defaultdict(dict)
     start = weeks_back(week, trend_history_weeks())
     for store_id, _region, category_id, day, score, weight, responses in cells(
-        _combined(start=start, end=week, store_ids=store_ids)
+        combined_sql(start=start, end=week, store_ids=store_ids)
     ):
-        series[(store_id, category_id)][_as_date(day)] = _Cell(
+        series[(store_id, category_id)][as_date(day)] = _Cell(
             float(score), float(weight) < minimum, responses
         )
     chain = [
         (region_id, category_id, float(score))
         for _store, region_id, category_id, _day, score, _w, _r in cells(
-            _combined(start=week, end=week, store_ids=None)
+            combined_sql(start=week, end=week, store_ids=None)
         )
     ]
     regions = dict(Store.objects.filter(id__in=store_ids).values_list("id", "region_id"))
@@ -86,13 +86,13 @@ def confident_changes(*, store_ids: Sequence[int], week: dt.date) -> dict[tuple[
     the `change` of a confident `CategoryTrend`, in one query over two weeks instead of twelve, for
     comparing a store with every other store of its region."""
     previous = weeks_back(week, 1)
-    sql, params = _combined(start=previous, end=week, store_ids=store_ids)
+    sql, params = combined_sql(start=previous, end=week, store_ids=store_ids)
     minimum = settings.SCORING_MIN_RESPONSES
     now, before = {}, {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for store_id, _region, category_id, day, score, weight, _responses in cursor.fetchall():
-            cells = now if _as_date(day) == week else before
+            cells = now if as_date(day) == week else before
             cells[(store_id, category_id)] = (float(score), float(weight) < minimum)
     return {
         key: round(score - before[key][0], 1)
@@ -107,11 +107,11 @@ def combined_scores(
     """(store id, region id, category id, week, score) for every scored cell, in one query."""
     if not store_ids:
         return []
-    sql, params = _combined(start=start, end=end, store_ids=store_ids)
+    sql, params = combined_sql(start=start, end=end, store_ids=store_ids)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [
-            (store_id, region_id, category_id, _as_date(day), float(score))
+            (store_id, region_id, category_id, as_date(day), float(score))
             for store_id, region_id, category_id, day, score, _w, _r in cursor.fetchall()
         ]
 
@@ -126,7 +126,7 @@ def category_series(
     end = end or latest_scored_week(store_ids)
     if end is None:
         return []
-    sql, params = _combined(start=weeks_back(end, weeks - 1), end=end, store_ids=store_ids)
+    sql, params = combined_sql(start=weeks_back(end, weeks - 1), end=end, store_ids=store_ids)
     stores = dict(Store.objects.filter(id__in=store_ids).values_list("id", "code"))
     categories = dict(Category.objects.values_list("id", "code"))
     with connection.cursor() as cursor:
@@ -137,7 +137,7 @@ def category_series(
             {
                 "store": stores[store_id],
                 "category": categories[category_id],
-                "week": _as_date(day),
+                "week": as_date(day),
                 "score": round(float(score), 1),
             }
             for store_id, _region, category_id, day, score, _weight, _responses in rows
