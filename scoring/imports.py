@@ -1,7 +1,8 @@
 """Score files in: streamed, validated row by row, written all-or-nothing.
 
-Rows are checked as they stream past and land in a temporary staging table in batches, so memory
-stays flat however long the file is. Duplicates within the file are found in SQL over that table.
+Rows are checked as they stream past and land in a temporary staging table in batches (COPY on
+PostgreSQL, executemany on SQLite), so memory stays flat however long the file is. Duplicates within
+the file, and which rows are new, changed or unchanged, are found in SQL over that table.
 Only a file with no bad row reaches `scoring_categoryscore`, in one INSERT ... ON CONFLICT, inside
 the same transaction; any error rolls everything back.
 """
@@ -11,7 +12,7 @@ import codecs
 import csv
 import datetime as dt
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from operator import attrgetter
@@ -23,12 +24,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import Category, ChangeKind, Source, Store
-from .staging import find_duplicates, record_staged_change, stage_rows
+from .staging import find_duplicates, record_staged_change, stage_rows, staging_writer
 from .weeks import parse_week, week_label, week_start, weeks_back
 
 REQUIRED_COLUMNS = ("store_code", "week", "category", "score")
 OPTIONAL_COLUMNS = ("responses", "source")
 STAGING = "scoring_import_staging"
+STAGED = ("line", "store_id", "category_id", "week", "source", "score", "responses")
 ONE_PLACE = Decimal("0.1")
 
 
@@ -179,8 +181,8 @@ def _stage_rows(stream: BinaryIO, result: ImportResult, window: Window, stores, 
     return stage_rows(
         reader,
         result,
-        validate=_RowValidator(columns, window, stores),
-        write=_write_staging,
+        validate=_RowValidator(columns, window, stores).fast(),
+        write=staging_writer(STAGING, STAGED),
         max_rows=max_rows,
     )
 
@@ -209,7 +211,9 @@ def _read_header(header: list[str], result: ImportResult) -> dict[str, int] | No
 
 class _RowValidator:
     """Checks one row at a time; lookups and adapters are bound once, since a file may have
-    millions of rows and the per-row cost is what the import benchmark measures."""
+    millions of rows and the per-row cost is what the import benchmark measures. `fast` takes the
+    common row through dicts and bounded caches; `explain` alone words errors (and takes any row
+    `fast` is unsure of), so both accept exactly the same rows with the same values."""
 
     def __init__(self, columns: dict[str, int], window: Window, stores) -> None:
         self.columns = columns
@@ -220,11 +224,14 @@ class _RowValidator:
         self.sources = frozenset(Source.values)
         self.one_of = ", ".join(sorted(self.sources))
         self.adapt_week = connection.ops.adapt_datefield_value
-        self.adapt_score = connection.ops.adapt_decimalfield_value
-        # Files repeat a handful of week spellings; parse each once (bounded, so memory stays flat).
+        # Files repeat a handful of spellings of weeks, scores and response counts: each is parsed
+        # once (bounded caches, so memory stays flat however many spellings a file has).
         self.week = functools.lru_cache(maxsize=1024)(self._week)
+        self.score = functools.lru_cache(maxsize=4096)(_score)
+        self.responses = functools.lru_cache(maxsize=1024)(_responses)
 
     def _week(self, text: str) -> tuple[object, str | None]:
+        text = text.strip()
         try:
             week = parse_week(text)
         except ValueError as exc:
@@ -235,13 +242,46 @@ class _RowValidator:
             return None, too_far_back(week, self.window.weeks_back)
         return self.adapt_week(week), None
 
-    def __call__(self, fields: list[str]) -> tuple | str:
-        """The staged tuple for a good row, or the reason the row is bad."""
+    def fast(self) -> Callable[[list[str]], tuple | str]:
+        """The per-row check as a closure over locals: the import's hot loop."""
+        width, at, explain = len(self.columns), self.columns, self.explain
+        store_at, week_at, category_at, score_at = (at[name] for name in REQUIRED_COLUMNS)
+        responses_at, source_at = at.get("responses"), at.get("source")
+        # Only spellings `explain` would read as themselves; any other goes to `explain`.
+        stores = {code: pk for code, pk in self.stores.items() if code == _code(code)}
+        categories = {code: pk for code, pk in self.categories.items() if code == _code(code)}
+        sources = {"": str(Source.IMPORT)} | {source: source for source in self.sources}
+        week_of, score_of, responses_of = self.week, self.score, self.responses
+
+        def check(fields: list[str]) -> tuple | str:
+            if len(fields) != width:
+                return explain(fields)
+            store = stores.get(fields[store_at])
+            category = categories.get(fields[category_at])
+            week, problem = week_of(fields[week_at])
+            score = score_of(fields[score_at])
+            responses = None if responses_at is None else responses_of(fields[responses_at])
+            source = "import" if source_at is None else sources.get(fields[source_at])
+            if (
+                store is None
+                or category is None
+                or problem
+                or score is None
+                or responses == _BAD_RESPONSES
+                or source is None
+            ):
+                return explain(fields)
+            return (store, category, week, source, score, responses)
+
+        return check
+
+    def explain(self, fields: list[str]) -> tuple | str:
+        """The staged tuple for a good row, or every reason the row is bad."""
         if len(fields) != len(self.columns):
             return f"expected {len(self.columns)} fields, found {len(fields)}"
         value = {name: fields[index].strip() for name, index in self.columns.items()}
         for name in ("store_code", "category"):  # no code starts with ': see csv_safety
-            value[name] = value[name].removeprefix("'")
+            value[name] = _code(value[name])
         problems = []
 
         store_id = self.stores.get(value["store_code"])
@@ -253,27 +293,57 @@ class _RowValidator:
         week, week_problem = self.week(value["week"])
         if week_problem:
             problems.append(week_problem)
-        try:
-            score = Decimal(value["score"])
-            if not score.is_finite() or not 0 <= score <= 100:
-                problems.append(f"score {value['score']!r} is outside 0-100")
-            score = score.quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
-        except (InvalidOperation, ValueError):
-            problems.append(f"score {value['score']!r} is not a number")
-        responses = None
-        if value.get("responses"):
-            try:
-                responses = int(value["responses"])
-                if responses < 1:
-                    raise ValueError
-            except ValueError:
-                problems.append(f"responses {value['responses']!r} is not a whole number above 0")
+        score = self.score(value["score"])
+        if score is None:
+            problems.append(_score_problem(value["score"]))
+        responses = self.responses(value.get("responses") or "")
+        if responses == _BAD_RESPONSES:
+            problems.append(f"responses {value['responses']!r} is not a whole number above 0")
         source = (value.get("source") or Source.IMPORT).lower()
         if source not in self.sources:
             problems.append(f"unknown source {value['source']!r} (one of {self.one_of})")
         if problems:
             return "; ".join(problems)
-        return (store_id, category_id, week, source, self.adapt_score(score, 4, 1), responses)
+        return (store_id, category_id, week, source, score, responses)
+
+
+_BAD_RESPONSES = 0  # a count is at least 1, so 0 marks one that is not
+
+
+def _code(text: str) -> str:
+    """A store or category code as written: spaces around it and an export's leading ' go."""
+    return text.strip().removeprefix("'")
+
+
+def _score(text: str) -> str | None:
+    """The score as staged, one decimal place rounded half up, as text (what the drivers send
+    for a Decimal); None when it is not a number from 0 to 100."""
+    try:
+        score = Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not score.is_finite() or not 0 <= score <= 100:
+        return None
+    return str(score.quantize(ONE_PLACE, rounding=ROUND_HALF_UP))
+
+
+def _score_problem(text: str) -> str:
+    try:
+        Decimal(text)
+    except (InvalidOperation, ValueError):
+        return f"score {text!r} is not a number"
+    return f"score {text!r} is outside 0-100"
+
+
+def _responses(text: str) -> int | None:
+    """None for a blank count, `_BAD_RESPONSES` for one that is not a whole number above 0."""
+    if not (text := text.strip()):
+        return None
+    try:
+        responses = int(text)
+    except ValueError:
+        return _BAD_RESPONSES
+    return responses if responses >= 1 else _BAD_RESPONSES
 
 
 def _create_staging() -> None:
@@ -284,15 +354,6 @@ def _create_staging() -> None:
             f"CREATE TEMPORARY TABLE {STAGING} (line INTEGER NOT NULL, store_id BIGINT NOT NULL, "
             "category_id BIGINT NOT NULL, week DATE NOT NULL, source VARCHAR(16) NOT NULL, "
             f"score NUMERIC(4, 1) NOT NULL, responses INTEGER){on_commit}"
-        )
-
-
-def _write_staging(batch: list[tuple]) -> None:
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {STAGING} (line, store_id, category_id, week, source, score, responses) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            batch,
         )
 
 

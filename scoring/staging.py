@@ -1,12 +1,15 @@
-"""What the score and KPI imports share: reading rows into a staging table in batches, finding
-duplicate keys there in SQL, and the audit row of a written import. Raw SQL here interpolates only
-table and column names given by the importers; values are parameters."""
+"""What the score and KPI imports share: reading rows into a staging table in batches, writing
+those batches (COPY on PostgreSQL), finding duplicate keys there in SQL, and the audit row of a
+written import. Raw SQL here interpolates only table and column names given by the importers;
+values are parameters or COPY data."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import sys
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -27,37 +30,66 @@ TOO_MANY_ROWS = (
 def stage_rows(reader, result: ImportResult, *, validate, write, max_rows: int | None) -> bool:
     """Validate each data row of `reader` (`validate` returns the staged tuple or the reason the
     row is bad) and `write` the good ones in batches. False when there are more than `max_rows`:
-    reading stops there. Shared by the score and KPI imports."""
+    reading stops there. Shared by the score and KPI imports; this loop runs once a row, so what
+    it needs is bound to locals first."""
     batch: list[tuple] = []
+    append, size = batch.append, settings.SCORING_IMPORT_BATCH
     cap = sys.maxsize if max_rows is None else max_rows
+    rows = 0
     while True:
         try:
-            fields = next(reader)
-        except StopIteration:
+            for fields in reader:
+                if not (fields and fields[0].strip()) and not any(v.strip() for v in fields):
+                    continue  # blank line
+                rows += 1
+                if rows > cap:
+                    result.rows = rows
+                    result.add_error(reader.line_num, TOO_MANY_ROWS.format(cap))
+                    return False
+                staged = validate(fields)
+                if isinstance(staged, str):
+                    result.add_error(reader.line_num, staged)
+                    continue
+                append((reader.line_num, *staged))
+                if len(batch) >= size:
+                    write(batch)
+                    batch.clear()
             break
         except csv.Error as exc:
             result.add_error(reader.line_num, f"unreadable row ({exc})")
-            continue
-        if not any(value.strip() for value in fields):
-            continue  # blank line
-        result.rows += 1
-        line = reader.line_num
-        if result.rows > cap:
-            result.add_error(line, TOO_MANY_ROWS.format(cap))
-            return False
-        staged = validate(fields)
-        if isinstance(staged, str):
-            result.add_error(line, staged)
-            continue
-        batch.append((line, *staged))
-        if len(batch) >= settings.SCORING_IMPORT_BATCH:
-            write(batch)
-            batch.clear()
+    result.rows = rows
     if batch:
         write(batch)
     if result.rows == 0 and result.ok:
         result.add_error(2, "no data rows after the header")
     return True
+
+
+def use_copy() -> bool:
+    """Whether staging goes through COPY: PostgreSQL's bulk load, with no statement per row."""
+    return connection.vendor == "postgresql"
+
+
+def staging_writer(table: str, columns: tuple[str, ...]) -> Callable[[list[tuple]], None]:
+    """What `stage_rows` hands each batch of plain tuples to: a psycopg COPY on PostgreSQL,
+    one executemany elsewhere (SQLite)."""
+    names = ", ".join(columns)
+    if use_copy():
+        return partial(_copy_rows, f"COPY {table} ({names}) FROM STDIN")
+    marks = ", ".join(["%s"] * len(columns))
+    return partial(_insert_rows, f"INSERT INTO {table} ({names}) VALUES ({marks})")
+
+
+def _copy_rows(statement: str, batch: list[tuple]) -> None:
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        write_row = copy.write_row
+        for row in batch:
+            write_row(row)
+
+
+def _insert_rows(statement: str, batch: list[tuple]) -> None:
+    with connection.cursor() as cursor:
+        cursor.executemany(statement, batch)
 
 
 def find_duplicates(result: ImportResult, *, table: str, key: str, what: str = "") -> None:
