@@ -222,6 +222,8 @@ class LLMCall(models.Model):
     attempt = models.PositiveSmallIntegerField(default=1)
     tokens_in = models.PositiveIntegerField(default=0)
     tokens_out = models.PositiveIntegerField(default=0)
+    # Of tokens_in, those the provider served from its prompt cache (usage.prompt_tokens_details).
+    cached_tokens = models.PositiveIntegerField(default=0)
     latency_ms = models.PositiveIntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=10, decimal_places=6, default=0)
     outcome = models.CharField(max_length=10, choices=Outcome.choices)

@@ -308,16 +308,13 @@ GOALS_PER_MANAGER = env.int("GOALS_PER_MANAGER", default=10)
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
 OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
-# The SDK's own default waits 10 minutes; a weekly plan that takes over a minute has failed.
-OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=60.0)
+OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=60.0)  # a plan taking over a minute has failed
 # SDK-level retries stay at 0-1: the coaching batch and the Celery task own the backoff.
 OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=0)
-# parse | json_schema | json_object | auto: OpenAI-compatible servers differ in what they support.
-# auto tries them in that order, moving on only when the server says a format is unsupported, and
-# keeps the first that works per server and model (on OpenAI it is parse at once).
+# parse | json_schema | json_object | auto: servers differ in what they support. auto tries them in
+# that order, moving on when the server refuses one, and keeps the first that works per server.
 COACH_LLM_MODE = env.str("COACH_LLM_MODE", default="auto")
-# Cap per answer: max_completion_tokens, and max_tokens too beyond api.openai.com (some servers
-# honour only one; one a server refuses is left out).
+# Per answer: max_completion_tokens, and max_tokens beyond api.openai.com (a refused one is dropped).
 COACH_MAX_COMPLETION_TOKENS = env.int("COACH_MAX_COMPLETION_TOKENS", default=1500)
 # `playbook` or `openai`; empty: openai when a base URL or key is configured, else playbook.
 COACH_LLM_PROVIDER = env.str("COACH_LLM_PROVIDER", default="")
@@ -325,10 +322,9 @@ COACH_LLM_CONCURRENCY = env.int("COACH_LLM_CONCURRENCY", default=32)
 # Attempts per plan on 429/5xx/timeouts before the playbook coach stands in.
 COACH_LLM_ATTEMPTS = env.int("COACH_LLM_ATTEMPTS", default=3)
 COACH_LLM_BACKOFF_SECONDS = env.float("COACH_LLM_BACKOFF_SECONDS", default=2.0)
-# USD per million tokens (input/output), for the cost estimate on each logged call. Models are
-# priced by name: COACH_PRICES="my-model=0.5/1.5,other=0/0" adds to or overrides OpenAI's list
-# prices below (checked 2026-11; verify for your contract). A model not listed, such as one on
-# a local server, costs COACH_PRICE_*_PER_MTOK: 0 unless set.
+# USD per million tokens (input/output[/cached input]) for each logged call's cost, by model:
+# COACH_PRICES="my-model=0.5/1.5/0.25,other=0/0" adds to or overrides OpenAI's list prices below
+# (2026-11). A model not listed (a local server) costs COACH_PRICE_*_PER_MTOK: 0 unless set.
 COACH_PRICES = {
     "gpt-4o-mini": (0.15, 0.60),
     "gpt-4o": (2.50, 10.00),
@@ -343,9 +339,15 @@ COACH_PRICES = {
 }
 COACH_PRICE_INPUT_PER_MTOK = env.float("COACH_PRICE_INPUT_PER_MTOK", default=0.0)
 COACH_PRICE_OUTPUT_PER_MTOK = env.float("COACH_PRICE_OUTPUT_PER_MTOK", default=0.0)
+# off | openai: the weekly batch's first questions through OpenAI's Batch API, awaited this long
+# (looking every POLL s); plans not answered by then get the playbook's. docs/coaching.md.
+COACH_LLM_BATCH = env.str("COACH_LLM_BATCH", default="off")
+COACH_LLM_BATCH_DEADLINE_SECONDS = env.int("COACH_LLM_BATCH_DEADLINE_SECONDS", default=3600)
+COACH_LLM_BATCH_POLL_SECONDS = env.int("COACH_LLM_BATCH_POLL_SECONDS", default=30)
+_batch_wait = COACH_LLM_BATCH_DEADLINE_SECONDS if COACH_LLM_BATCH == "openai" else 0
 # A run reserves each plan before asking the LLM; another run's reservation is honoured this long
 # (then its run is taken for dead): longer than one plan's LLM calls with their retries.
-COACH_CLAIM_SECONDS = env.int("COACH_CLAIM_SECONDS", default=600)
+COACH_CLAIM_SECONDS = env.int("COACH_CLAIM_SECONDS", default=600 + _batch_wait)
 # Plans are generated on Monday at this local hour in each store's time zone.
 COACH_SCHEDULE_HOUR = env.int("COACH_SCHEDULE_HOUR", default=6)
 # Managers per Celery task when the week fans out: a few times COACH_LLM_CONCURRENCY, so the
@@ -355,17 +357,16 @@ COACH_BATCH_CHUNK = env.int("COACH_BATCH_CHUNK", default=64)
 # A store whose Monday run was missed (beat or broker down) is caught up by a later hourly tick
 # for this long after its COACH_SCHEDULE_HOUR: its pairs without a plan or a live claim.
 COACH_CATCHUP_HOURS = env.int("COACH_CATCHUP_HOURS", default=48)
-# Worst case for one plan: the question and its one repair each time out on every attempt, with
-# the longest backoff (60 s) between attempts.
+# Worst case for one plan: the question and its repair time out on every attempt, 60 s backoffs.
 COACH_PLAN_WORST_SECONDS = env.int(
     "COACH_PLAN_WORST_SECONDS",
     default=int(2 * (COACH_LLM_ATTEMPTS * OPENAI_TIMEOUT + 60 * (COACH_LLM_ATTEMPTS - 1))),
 )
 # A chunk runs in waves of COACH_LLM_CONCURRENCY plans: its worst case, plus a minute to load and
-# send digests, is the soft limit; the hard limit a minute later (enforced by the prefork pool).
+# send digests (and the Batch API wait), is the soft limit; the hard limit a minute later.
+_waves = -(-COACH_BATCH_CHUNK // max(1, COACH_LLM_CONCURRENCY))
 CELERY_TASK_SOFT_TIME_LIMIT = env.int(
-    "CELERY_TASK_SOFT_TIME_LIMIT",
-    default=-(-COACH_BATCH_CHUNK // max(1, COACH_LLM_CONCURRENCY)) * COACH_PLAN_WORST_SECONDS + 60,
+    "CELERY_TASK_SOFT_TIME_LIMIT", default=_waves * COACH_PLAN_WORST_SECONDS + 60 + _batch_wait
 )
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=CELERY_TASK_SOFT_TIME_LIMIT + 60)
 # Redis redelivers a task whose worker died (acks_late) after this long: a bit above the hard

@@ -8,7 +8,7 @@ do when a coach fails (retry, repair, fall back) is decided in one place: `polic
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -65,7 +65,12 @@ class PlanRequest:
     comment_themes: tuple[str, ...] = ()
 
     def data(self) -> dict:
-        return asdict(self)
+        """The request as plain data (what `dataclasses.asdict` gives, without its deep copies:
+        every field is a string, number, bool, None or a tuple of them or of flat records)."""
+        data = dict(vars(self))
+        for name in ("focus", "goals", "modules"):
+            data[name] = tuple(dict(vars(item)) for item in data[name])
+        return data
 
     def fingerprint_source(self) -> str:
         return json.dumps(self.data(), sort_keys=True)
@@ -100,6 +105,7 @@ class CallRecord:
     attempt: int = 1
     tokens_in: int = 0
     tokens_out: int = 0
+    cached_tokens: int = 0  # of tokens_in, served from the provider's prompt cache
     latency_ms: int = 0
     outcome: str = "ok"  # ok | invalid | transient | error
     error: str = ""

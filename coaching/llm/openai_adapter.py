@@ -32,9 +32,11 @@ from .base import (
     TruncatedAnswer,
     UnsupportedRequest,
 )
-from .grounding import MAX_STEP, MAX_TITLE, MAX_WHY, STEPS
-from .schemas import ModuleDraftOut, PlanOut, narrow_plan, strict_compatible
-from .text_checks import unfence
+from .openai_wire import PLAN_SHAPE, body, fence, fenced_plan_data, plan_messages, plan_schema
+from .openai_wire import response_format as format_for
+from .schemas import ModuleDraftOut, PlanOut
+
+__all__ = ["OpenAICoach", "fenced_plan_data", "forget_servers", "list_models", "plan_schema"]
 
 MODES = ("parse", "json_schema", "json_object")
 AUTO = "auto"
@@ -70,37 +72,6 @@ def forget_servers() -> None:
     """Forget what every server accepts (tests; a server that was upgraded)."""
     with _servers_lock:
         _servers.clear()
-
-
-def fence(tag: str, text: str) -> str:
-    """The text inside `<tag>`, without any fence tag of its own in any case or spacing."""
-    return f"<{tag}>{unfence(text)}</{tag}>"
-
-
-def fenced_plan_data(request: PlanRequest) -> str:
-    """The request as JSON, with what people wrote fenced as data: goals and module titles and
-    summaries. Category names and focus reasons (ours, quoted in tips) only lose fence tags."""
-    data = request.data()
-    data.pop("recent_practices")
-    for goal in data["goals"]:
-        goal["intent"] = fence("manager_goal", goal.pop("intent"))  # last, as before
-    for module in data["modules"]:
-        module["title"] = fence("module_text", module["title"])
-        module["summary"] = fence("module_text", module["summary"])
-    for item in data["focus"]:
-        item["name"], item["reason"] = unfence(item["name"]), unfence(item["reason"])
-    data["customer_comments"] = [fence("customer_comment", c) for c in data["customer_comments"]]
-    return "DATA (JSON):\n" + json.dumps(data, indent=1)
-
-
-def plan_schema(request: PlanRequest) -> type[PlanOut]:
-    """The weekly plan this request allows (`schemas.narrow_plan`) with grounding's limits: sent
-    as the response schema and checked on every answer, whatever the server made of it."""
-    return narrow_plan(
-        tuple(item.category for item in request.focus),
-        tuple(m.slug for m in request.modules),
-        limits=(MAX_TITLE, MAX_WHY, MAX_STEP, STEPS),
-    )
 
 
 class OpenAICoach:
@@ -139,14 +110,32 @@ class OpenAICoach:
     def weekly_plan(
         self, request: PlanRequest, *, calls: list[CallRecord], repair: Repair | None = None
     ) -> Reply[PlanOut]:
-        messages = [
-            # The stable instructions come first so providers can cache the prefix.
-            {"role": "system", "content": prompts.load(prompts.WEEKLY_PLAN)},
-            {"role": "user", "content": fenced_plan_data(request)},
-        ]
-        schema = plan_schema(request)
-        answer = self._complete(messages, schema, "weekly_plan", prompts.WEEKLY_PLAN, calls, repair)
+        # Sent: the one schema every plan gets (a cacheable prefix); checked: this request's.
+        messages, check = plan_messages(request), plan_schema(request)
+        answer = self._complete(
+            messages, PLAN_SHAPE, check, "weekly_plan", prompts.WEEKLY_PLAN, calls, repair
+        )
         return Reply(PlanOut.model_validate(answer.model_dump()))  # the plain type, as everywhere
+
+    def plan_body(self, request: PlanRequest) -> dict:
+        """The body of the first call for this request, as it would go out now (the response
+        format and token caps this server is known to take): a Batch API line's body."""
+        server = self._server()
+        mode = server.mode if self.mode == AUTO else self.mode
+        response = format_for(PLAN_SHAPE, "weekly_plan", mode)
+        return body(
+            self.model,
+            plan_messages(request),
+            response,
+            server.token_fields,
+            self.max_completion_tokens,
+        )
+
+    def read_plan(self, record: CallRecord, payload: dict, request: PlanRequest) -> PlanOut:
+        """A chat completion body answered for this request elsewhere (a Batch API output line),
+        read and checked as a direct answer is; raises as `weekly_plan` does."""
+        answer = self._read(record, payload, plan_schema(request))
+        return PlanOut.model_validate(answer.model_dump())
 
     def draft_module(
         self, request: ModuleDraftRequest, *, calls: list[CallRecord], repair: Repair | None = None
@@ -161,21 +150,24 @@ class OpenAICoach:
             {"role": "system", "content": prompts.load(prompts.MODULE_DRAFT)},
             {"role": "user", "content": "DATA (JSON):\n" + json.dumps(data, indent=1)},
         ]
+        draft = ModuleDraftOut
         return Reply(
             self._complete(
-                messages, ModuleDraftOut, "module_draft", prompts.MODULE_DRAFT, calls, repair
+                messages, draft, draft, "module_draft", prompts.MODULE_DRAFT, calls, repair
             )
         )
 
     def _complete(
         self,
         messages: list[dict],
-        schema: type[Model],
+        sent: type[BaseModel],
+        check: type[Model],
         name: str,
         prompt_version: str,
         calls: list[CallRecord],
         repair: Repair | None,
     ) -> Model:
+        """Ask for `sent`'s shape, accept what `check` validates."""
         if repair is not None:
             # The rejected answer goes back with what was wrong with it, in the repair prompt.
             problems = "; ".join(repair.problems)
@@ -192,25 +184,23 @@ class OpenAICoach:
                 self.name, self.model, prompt_version, attempt=len(calls) + 1, mode=mode
             )
             calls.append(record)
+            response = format_for(sent, name, mode)
+            request = body(
+                self.model, messages, response, server.token_fields, self.max_completion_tokens
+            )
             try:
-                return self._call(record, messages, schema, name, server.token_fields)
+                return self._call(record, request, check)
             except UnsupportedRequest as exc:
                 if not self._learn(exc, mode, server.token_fields):
                     raise
 
-    def _call(
-        self,
-        record: CallRecord,
-        messages: list[dict],
-        schema: type[Model],
-        name: str,
-        token_fields: tuple[str, ...],
-    ) -> Model:
+    def _call(self, record: CallRecord, request: dict, check: type[Model]) -> Model:
         started = time.perf_counter()
         try:
-            # The raw response lets us log tokens and keep the text even when parsing fails.
-            response = self._request(messages, schema, name, record.mode, token_fields)
-            body = json.loads(response.text)
+            # The raw response lets us log tokens and keep the text even when parsing fails,
+            # and skips building the SDK's response objects: the answer is validated below.
+            response = self.client.chat.completions.with_raw_response.create(**request)
+            payload = json.loads(response.text)
         except openai.RateLimitError as exc:
             raise self._fail(record, "transient", exc, retry_after(exc.response)) from exc
         except (openai.APITimeoutError, openai.APIConnectionError) as exc:
@@ -221,16 +211,18 @@ class OpenAICoach:
             raise self._fail(record, "invalid", f"unreadable response body: {exc}") from exc
         finally:
             record.latency_ms = round((time.perf_counter() - started) * 1000)
-        return self._read(record, response, body, schema)
+        return self._read(record, payload, check)
 
-    def _read(self, record: CallRecord, response, body: dict, schema: type[Model]) -> Model:
-        usage = body.get("usage") or {}
+    def _read(self, record: CallRecord, payload: dict, schema: type[Model]) -> Model:
+        usage = payload.get("usage") if isinstance(payload, dict) else None
+        usage = usage if isinstance(usage, dict) else {}
         record.tokens_in = usage.get("prompt_tokens") or 0
         record.tokens_out = usage.get("completion_tokens") or 0
+        record.cached_tokens = cached_tokens(usage)
         try:
-            message = body["choices"][0]["message"]
+            message = payload["choices"][0]["message"]
             content = message.get("content") or ""
-            finish_reason = body["choices"][0].get("finish_reason")
+            finish_reason = payload["choices"][0].get("finish_reason")
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
             raise self._fail(record, "invalid", f"no answer in the response: {exc}") from exc
         if message.get("refusal"):
@@ -240,14 +232,8 @@ class OpenAICoach:
         if finish_reason == "content_filter":
             raise self._fail(record, "invalid", "stopped by the content filter", raw=content)
         try:
-            if record.mode == "parse":
-                response.parse()  # the SDK's own structured-output check
             # Validate ourselves whatever the mode: servers that ignore the schema exist.
             return schema.model_validate_json(content)
-        except openai.LengthFinishReasonError as exc:
-            raise self._truncated(record, content) from exc
-        except openai.ContentFilterFinishReasonError as exc:
-            raise self._fail(record, "invalid", f"unusable answer: {exc}", raw=content) from exc
         except pydantic.ValidationError as exc:
             problems = "; ".join(map(schema_problem, exc.errors()[:5]))
             raise self._fail(
@@ -255,30 +241,6 @@ class OpenAICoach:
             ) from exc
         except ValueError as exc:
             raise self._fail(record, "invalid", f"unreadable answer: {exc}", raw=content) from exc
-
-    def _request(
-        self,
-        messages: list[dict],
-        schema: type[BaseModel],
-        name: str,
-        mode: str,
-        token_fields: tuple[str, ...],
-    ):
-        common = {
-            "model": self.model,
-            "messages": messages,
-            **dict.fromkeys(token_fields, self.max_completion_tokens),
-        }
-        completions = self.client.chat.completions.with_raw_response
-        if mode == "parse":
-            return completions.parse(response_format=schema, **common)
-        response_format: dict = {"type": "json_object"}
-        if mode == "json_schema":
-            json_schema = schema.model_json_schema()
-            strict = strict_compatible(json_schema)
-            spec = {"name": name, "schema": json_schema, "strict": strict}
-            response_format = {"type": "json_schema", "json_schema": spec}
-        return completions.create(response_format=response_format, **common)
 
     def _server(self) -> Server:
         with _servers_lock:
@@ -353,6 +315,14 @@ class OpenAICoach:
         if outcome == "invalid":
             return InvalidAnswer(record.error, raw=raw)
         return PermanentLLMError(record.error)
+
+
+def cached_tokens(usage: dict) -> int:
+    """Prompt tokens the provider served from its prompt cache (`usage.prompt_tokens_details.
+    cached_tokens`; 0 when the server does not say)."""
+    details = usage.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    return cached if isinstance(cached, int) and cached > 0 else 0
 
 
 def schema_problem(error) -> str:

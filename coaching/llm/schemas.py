@@ -79,6 +79,30 @@ def narrow_plan(
     return create_model("PlanOut", __base__=PlanOut, tips=(tips, ...))
 
 
+# At most one tip per category: the chain has eight.
+MOST_TIPS = 8
+
+
+def plan_shape(*, limits: tuple[int, int, int, tuple[int, int]]) -> type[PlanOut]:
+    """The weekly plan any request may get, with the same `limits` as `narrow_plan`: what is sent
+    as the response schema, the same for every store so that it can be part of a cached prompt
+    prefix. Each answer is then checked with its request's `narrow_plan`."""
+    title, why, step, steps = limits
+
+    def text(most: int) -> Any:
+        return Annotated[str, StringConstraints(min_length=1, max_length=most)]
+
+    tip = create_model(
+        "TipOut",
+        __base__=TipOut,
+        title=(text(title), ...),
+        why=(text(why), ...),
+        steps=(Annotated[list[text(step)], Field(min_length=steps[0], max_length=steps[1])], ...),
+    )
+    tips = Annotated[list[tip], Field(min_length=1, max_length=MOST_TIPS)]
+    return create_model("PlanOut", __base__=PlanOut, tips=(tips, ...))
+
+
 def strict_compatible(schema: Any) -> bool:
     """Whether a JSON schema fits OpenAI's strict mode: every object lists all its properties as
     required and forbids any other (`Strict` models do)."""

@@ -5,6 +5,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Max
 
@@ -48,6 +49,12 @@ class WeekContext:
     impact_weights: dict[str, float]  # from the key driver analysis; empty: all equal
     # The data week's latest customer comments per store, from the pulse (already scrubbed).
     comments: dict[int, list[str]] = field(default_factory=dict)
+    # Modules ranked for a (category, goal words, completed slugs): most managers share one.
+    module_picks: dict[tuple, list] = field(default_factory=dict)
+
+    @cached_property
+    def modules_by_slug(self) -> dict[str, TrainingModule]:
+        return {m.slug: m for m in self.modules}
 
     def largest_drops_elsewhere(self, store_id: int) -> dict[str, float]:
         """The largest drop per category among the other stores of this store's region."""

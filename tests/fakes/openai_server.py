@@ -21,11 +21,25 @@ Usage::
 Only ``POST /v1/chat/completions`` consumes behaviours (one per request, FIFO);
 when the queue is empty ``server.default`` is used. ``GET /v1/models`` answers a
 fixed list. Any other path gets an OpenAI-style 404. Streaming is not supported.
+
+Prompt caching (:meth:`FakeOpenAIServer.cache_prompts`): usage then reports
+``prompt_tokens_details.cached_tokens`` as OpenAI does, the longest prefix of the
+prompt (the response schema, then the messages) seen before, from ``min_tokens`` on
+in steps of ``step`` tokens (4 characters a token).
+
+The Batch API: ``POST /v1/files`` (multipart, purpose "batch"), ``POST /v1/batches``,
+``GET /v1/batches/{id}``, ``POST /v1/batches/{id}/cancel`` and
+``GET /v1/files/{id}/content``. A batch completes ``batch_seconds`` after it was
+created (``None``: it never does), each JSONL line answered by the next behaviour as
+a chat request would be; a line whose behaviour drops the connection or sends a
+broken body is left out of the output (the batch's ``failed`` count).
 """
 
 from __future__ import annotations
 
 import contextlib
+import email.parser
+import hashlib
 import itertools
 import json
 import socket
@@ -389,15 +403,25 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._read_body()
-        if self._path() == "/v1/models":
+        path = self._path()
+        if path == "/v1/models":
             self._send_json(200, self.server.fake._models_payload())
+        elif path.startswith("/v1/batches/"):
+            self._batches(b"")
+        elif path.startswith("/v1/files/") and path.endswith("/content"):
+            self._file_content()
         else:
             self._not_found()
 
     def do_POST(self) -> None:
         raw = self._read_body()
-        if self._path() == "/v1/chat/completions":
+        path = self._path()
+        if path == "/v1/chat/completions":
             self._chat(raw)
+        elif path == "/v1/files":
+            self._files(raw)
+        elif path == "/v1/batches" or path.startswith("/v1/batches/"):
+            self._batches(raw)
         else:
             self._not_found()
 
@@ -426,65 +450,132 @@ class _Handler(BaseHTTPRequestHandler):
             self._perform(fake._next_behaviour(), body)
 
     def _perform(self, behaviour: Behaviour, body: dict[str, Any]) -> None:
-        match behaviour:
-            case Ok(responder):
-                self._respond_with(body, responder, finish_reason="stop", cut=False)
-            case Truncated(responder):
-                self._respond_with(body, responder, finish_reason="length", cut=True)
-            case Runaway(responder, tokens):
-                start = _render(responder, body) if responder else '{"tips": [{"title": "'
-                content = start[: len(start) // 2] + "and then, " * tokens
-                self._send_json(200, _completion(body, content, None, "length", tokens))
-            case Choose(pick):
-                self._perform(pick(body), body)
-            case Slow(seconds, then):
-                if self.server.fake._stopping.wait(seconds):
-                    self._drop()  # server is stopping: give up without answering
-                else:
-                    self._perform(then, body)
-            case Error(status, message, retry_after, code):
-                headers = {}
-                if retry_after is not None:
-                    seconds = int(retry_after) if retry_after == int(retry_after) else retry_after
-                    headers["Retry-After"] = str(seconds)
-                self._send_json(status, error_body(status, message, code), headers)
-            case Malformed():
-                self._send_json(200, _completion(body, MALFORMED_CONTENT, None, "stop"))
-            case Refusal(text):
-                self._send_json(200, _completion(body, None, text, "stop"))
-            case BrokenBody():
-                self._send(200, BROKEN_BODY)
-            case DropConnection():
-                self._drop()
-            case _:
-                raise TypeError(f"unknown fake OpenAI behaviour: {behaviour!r}")
+        status, payload, headers = _answer(self.server.fake, behaviour, body)
+        if payload is None:
+            self._drop()
+        elif isinstance(payload, bytes):
+            self._send(status, payload, extra_headers=headers)
+        else:
+            self._send_json(status, payload, headers)
 
-    def _respond_with(
-        self, body: dict[str, Any], responder: Responder, *, finish_reason: str, cut: bool
-    ) -> None:
-        try:
-            content = _render(responder, body)
-        except Exception as exc:  # a broken responder is a test bug: make it loud
-            self._send_error(500, f"fake responder raised {exc!r}")
+    # -- files and batches
+
+    def _files(self, raw: bytes) -> None:
+        if not self.server.fake.batch_api:
+            self._not_found()
             return
-        used = None
-        if cut:  # cut off at the request's token cap, as usage reports it
-            content = content[: len(content) // 2]
-            used = min(token_caps(body).values(), default=None)
-        self._send_json(200, _completion(body, content, None, finish_reason, used))
+        head = f"Content-Type: {self.headers.get('Content-Type', '')}\r\n\r\n".encode()
+        form = email.parser.BytesParser().parsebytes(head + raw)
+        parts = {p.get_param("name", header="content-disposition"): p for p in form.get_payload()}
+        if not form.is_multipart() or "file" not in parts:
+            self._send_error(400, "A multipart body with a file is expected.")
+            return
+        upload = parts["file"]
+        purpose = parts["purpose"].get_payload(decode=True).decode() if "purpose" in parts else ""
+        self._send_json(200, self.server.fake._store_file(upload.get_payload(decode=True), purpose))
+
+    def _batches(self, raw: bytes) -> None:
+        fake, path = self.server.fake, self._path().removeprefix("/v1/batches").strip("/")
+        if not fake.batch_api:
+            self._not_found()
+            return
+        if self.command == "POST" and not path:
+            body = json.loads(raw or b"{}")
+            if body.get("input_file_id") not in fake._files:
+                self._send_error(404, f"No such File object: {body.get('input_file_id')}")
+                return
+            self._send_json(200, fake._create_batch(body))
+            return
+        batch_id, _, action = path.partition("/")
+        if batch_id not in fake._batches or action not in ("", "cancel"):
+            self._not_found()
+            return
+        if action == "cancel":
+            fake._cancel_batch(batch_id)
+        self._send_json(200, fake._batch_state(batch_id))
+
+    def _file_content(self) -> None:
+        file_id = self._path().removeprefix("/v1/files/").removesuffix("/content")
+        content = self.server.fake._files.get(file_id)
+        if content is None:
+            self._send_error(404, f"No such File object: {file_id}")
+        else:
+            self._send(200, content[0], "application/octet-stream")
+
+
+def _answer(
+    fake: FakeOpenAIServer, behaviour: Behaviour, body: dict[str, Any]
+) -> tuple[int, dict[str, Any] | bytes | None, dict[str, str]]:
+    """(status, JSON payload or raw bytes, headers) to answer a chat request with; a payload of
+    None drops the connection."""
+    match behaviour:
+        case Ok(responder):
+            return _content_answer(fake, body, responder, finish_reason="stop", cut=False)
+        case Truncated(responder):
+            return _content_answer(fake, body, responder, finish_reason="length", cut=True)
+        case Runaway(responder, tokens):
+            start = _render(responder, body) if responder else '{"tips": [{"title": "'
+            content = start[: len(start) // 2] + "and then, " * tokens
+            return 200, _completion(fake, body, content, None, "length", tokens), {}
+        case Choose(pick):
+            return _answer(fake, pick(body), body)
+        case Slow(seconds, then):
+            if fake._stopping.wait(seconds):
+                return 0, None, {}  # server is stopping: give up without answering
+            return _answer(fake, then, body)
+        case Error(status, message, retry_after, code):
+            headers = {}
+            if retry_after is not None:
+                seconds = int(retry_after) if retry_after == int(retry_after) else retry_after
+                headers["Retry-After"] = str(seconds)
+            return status, error_body(status, message, code), headers
+        case Malformed():
+            return 200, _completion(fake, body, MALFORMED_CONTENT, None, "stop"), {}
+        case Refusal(text):
+            return 200, _completion(fake, body, None, text, "stop"), {}
+        case BrokenBody():
+            return 200, BROKEN_BODY, {}
+        case DropConnection():
+            return 0, None, {}
+        case _:
+            raise TypeError(f"unknown fake OpenAI behaviour: {behaviour!r}")
+
+
+def _content_answer(
+    fake: FakeOpenAIServer,
+    body: dict[str, Any],
+    responder: Responder,
+    *,
+    finish_reason: str,
+    cut: bool,
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    try:
+        content = _render(responder, body)
+    except Exception as exc:  # a broken responder is a test bug: make it loud
+        return 500, error_body(500, f"fake responder raised {exc!r}"), {}
+    used = None
+    if cut:  # cut off at the request's token cap, as usage reports it
+        content = content[: len(content) // 2]
+        used = min(token_caps(body).values(), default=None)
+    return 200, _completion(fake, body, content, None, finish_reason, used), {}
 
 
 _ids = itertools.count(1)
 
 
 def _completion(
+    fake: FakeOpenAIServer,
     body: dict[str, Any],
     content: str | None,
     refusal_text: str | None,
     finish_reason: str,
     completion_tokens: int | None = None,
 ) -> dict[str, Any]:
-    prompt_tokens = _rough_tokens(json.dumps(body.get("messages", [])))
+    prompt = _prompt_text(body)
+    prompt_tokens = _rough_tokens(prompt)
+    usage: dict[str, Any] = {}
+    if fake._cache is not None:
+        usage["prompt_tokens_details"] = {"cached_tokens": fake._cache.look_up(prompt)}
     if completion_tokens is None:
         completion_tokens = _rough_tokens(content or refusal_text or "")
     return {
@@ -504,8 +595,39 @@ def _completion(
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
+            **usage,
         },
     }
+
+
+def _prompt_text(body: dict[str, Any]) -> str:
+    """What a prompt cache sees, in order: the response schema (OpenAI puts it before the system
+    message), then the messages."""
+    response_format = body.get("response_format")
+    head = json.dumps(response_format) if response_format else ""
+    return head + json.dumps(body.get("messages", []))
+
+
+class PromptCache:
+    """OpenAI's rule for cached prompt tokens: the longest prefix of at least `min_tokens`, in
+    steps of `step` tokens, that an earlier prompt began with; 0 below that."""
+
+    def __init__(self, min_tokens: int, step: int) -> None:
+        self.min_tokens, self.step = min_tokens, step
+        self._seen: set[bytes] = set()
+        self._lock = threading.Lock()
+
+    def look_up(self, prompt: str) -> int:
+        ends = range(self.min_tokens, _rough_tokens(prompt) + 1, self.step)
+        keys, digest, done = [], hashlib.blake2b(digest_size=16), 0
+        for end in ends:  # one pass: each key is the hash of the prompt up to that token
+            digest.update(prompt[done : 4 * end].encode())
+            done = 4 * end
+            keys.append(digest.copy().digest())
+        with self._lock:
+            cached = max((e for e, k in zip(ends, keys, strict=True) if k in self._seen), default=0)
+            self._seen.update(keys)
+        return cached
 
 
 class FakeOpenAIServer:
@@ -515,9 +637,20 @@ class FakeOpenAIServer:
     with :meth:`enqueue` answer chat requests in order; afterwards ``default`` is used.
     """
 
-    def __init__(self, models: tuple[str, ...] = ("gpt-4o-mini",)) -> None:
+    def __init__(
+        self, models: tuple[str, ...] = ("gpt-4o-mini",), *, keep_requests: bool = True
+    ) -> None:
         self.default: Behaviour = ok("{}")
         self.models = models
+        # False: count requests without keeping their bodies (a benchmark's thousands of them).
+        self.keep_requests = keep_requests
+        self._count = 0
+        self._cache: PromptCache | None = None
+        # Seconds from a batch's creation to its completion; None: batches never complete.
+        self.batch_seconds: float | None = 0.0
+        self.batch_api = True  # False: /v1/files and /v1/batches answer 404, as vLLM's would
+        self._files: dict[str, tuple[bytes, str]] = {}
+        self._batches: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._queue: deque[Behaviour] = deque()
         self._requests: list[dict[str, Any]] = []
@@ -617,7 +750,23 @@ class FakeOpenAIServer:
     @property
     def request_count(self) -> int:
         with self._lock:
-            return len(self._requests)
+            return self._count
+
+    def batch_input(self, batch_id: str) -> list[str]:
+        """The JSONL lines a batch was created with."""
+        with self._lock:
+            file_id = self._batches[batch_id]["input_file_id"]
+            return self._files[file_id][0].decode().splitlines()
+
+    def cache_prompts(self, *, min_tokens: int = 1024, step: int = 128) -> None:
+        """Report cached prompt tokens from now on (a fresh cache), by OpenAI's rule."""
+        self._cache = PromptCache(min_tokens, step)
+
+    @property
+    def batches(self) -> list[dict[str, Any]]:
+        """The state of every batch created, oldest first."""
+        with self._lock:
+            return [dict(b) for b in self._batches.values()]
 
     def reset(self) -> None:
         """Forget recorded requests and queued behaviours (``default`` is kept)."""
@@ -625,6 +774,7 @@ class FakeOpenAIServer:
             self._queue.clear()
             self._requests.clear()
             self._headers.clear()
+            self._count = 0
 
     # -- used by the handler
 
@@ -634,8 +784,85 @@ class FakeOpenAIServer:
 
     def _record(self, body: dict[str, Any], headers: dict[str, str]) -> None:
         with self._lock:
-            self._requests.append(body)
-            self._headers.append(headers)
+            self._count += 1
+            if self.keep_requests:
+                self._requests.append(body)
+                self._headers.append(headers)
+
+    def _store_file(self, content: bytes, purpose: str) -> dict[str, Any]:
+        with self._lock:
+            file_id = f"file-fake{next(_ids)}"
+            self._files[file_id] = (content, purpose)
+        return {
+            "id": file_id,
+            "object": "file",
+            "bytes": len(content),
+            "created_at": int(time.time()),
+            "filename": "upload.jsonl",
+            "purpose": purpose,
+            "status": "processed",
+        }
+
+    def _create_batch(self, body: dict[str, Any]) -> dict[str, Any]:
+        lines = self._files[body["input_file_id"]][0].decode().splitlines()
+        with self._lock:
+            batch_id = f"batch_fake{next(_ids)}"
+            self._batches[batch_id] = {
+                "id": batch_id,
+                "object": "batch",
+                "endpoint": body.get("endpoint", ""),
+                "input_file_id": body["input_file_id"],
+                "completion_window": body.get("completion_window", "24h"),
+                "status": "in_progress",
+                "created_at": int(time.time()),
+                "output_file_id": None,
+                "error_file_id": None,
+                "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+                "metadata": body.get("metadata"),
+                "_started": time.monotonic(),
+            }
+        return self._batch_state(batch_id)
+
+    def _cancel_batch(self, batch_id: str) -> None:
+        with self._lock:
+            batch = self._batches[batch_id]
+            if batch["status"] in ("validating", "in_progress"):
+                batch["status"] = "cancelled"
+
+    def _batch_state(self, batch_id: str) -> dict[str, Any]:
+        """The batch as GET /v1/batches/{id} shows it; it completes (each line answered in turn)
+        on the first look once `batch_seconds` have passed."""
+        with self._lock:
+            batch = self._batches[batch_id]
+            due = self.batch_seconds is not None and (
+                time.monotonic() - batch["_started"] >= self.batch_seconds
+            )
+            run = due and batch["status"] == "in_progress"
+            if run:
+                batch["status"] = "finalizing"
+        if run:
+            self._run_batch(batch)
+        with self._lock:
+            return {k: v for k, v in batch.items() if not k.startswith("_")}
+
+    def _run_batch(self, batch: dict[str, Any]) -> None:
+        output, failed = [], 0
+        for line in self._files[batch["input_file_id"]][0].decode().splitlines():
+            task = json.loads(line)
+            self._record(task["body"], {})
+            status, payload, _ = _answer(self, self._next_behaviour(), task["body"])
+            if not isinstance(payload, dict):  # dropped, or not JSON: no answer for this line
+                failed += 1
+                continue
+            number = next(_ids)
+            answer = {"status_code": status, "request_id": f"req_fake{number}", "body": payload}
+            output.append({"id": f"batch_req_fake{number}", "custom_id": task["custom_id"],
+                           "response": answer, "error": None})  # fmt: skip
+        content = "".join(json.dumps(row) + "\n" for row in output).encode()
+        stored = self._store_file(content, "batch_output")
+        with self._lock:
+            batch.update(status="completed", output_file_id=stored["id"])
+            batch["request_counts"].update(completed=len(output), failed=failed)
 
     def _track(self, conn: socket.socket, *, add: bool) -> None:
         with self._lock:

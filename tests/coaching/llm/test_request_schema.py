@@ -1,17 +1,19 @@
-"""Each weekly plan is asked for with a schema made for its request: the focus categories and the
-offered modules as enums, exactly one tip per focus category, 2-4 steps and grounding's length
-limits. The same model checks every answer after parsing, in every mode, so a server that ignores
-the schema (json_object, or a json_schema it does not enforce) gains nothing; callers still get
-the plain `PlanOut`."""
+"""Each weekly plan's answer is checked with a schema made for its request: the focus categories
+and the offered modules as enums, exactly one tip per focus category, 2-4 steps and grounding's
+length limits, in every mode, so a server that ignores the schema (json_object, or a json_schema
+it does not enforce) gains nothing; callers still get the plain `PlanOut`. What is sent is the one
+schema every plan gets (grounding's limits, any category), so that the schema and the system
+prompt form a prefix the provider can cache; the store's data comes last."""
 
 import json
 
 import pytest
 
+from coaching.llm import prompts
 from coaching.llm.base import FocusItem, InvalidAnswer, ModuleRef, PlanRequest
 from coaching.llm.grounding import MAX_STEP, MAX_TITLE, MAX_WHY, STEPS
 from coaching.llm.openai_adapter import OpenAICoach, plan_schema
-from coaching.llm.schemas import PlanOut, TipOut, strict_compatible
+from coaching.llm.schemas import MOST_TIPS, PlanOut, TipOut, strict_compatible
 from tests.fakes.openai_server import FakeOpenAIServer, ok, response_schema
 
 from .helpers import STEPS as GOOD_STEPS
@@ -135,7 +137,7 @@ def test_too_many_or_too_few_tips_are_rejected(server):
 
 
 @pytest.mark.parametrize("mode", ["parse", "json_schema"])
-def test_each_schema_mode_sends_the_requests_schema(server, mode):
+def test_each_schema_mode_sends_the_one_plan_schema_and_checks_the_requests(server, mode):
     calls = []
 
     reply = coach_for(server, mode).weekly_plan(plan_request(), calls=calls)
@@ -143,14 +145,55 @@ def test_each_schema_mode_sends_the_requests_schema(server, mode):
     [body] = server.requests
     schema = response_schema(body)
     assert body["response_format"]["json_schema"]["strict"] is True
-    assert tip_schema(schema)["category"]["enum"] == list(FOCUS)
-    assert schema["properties"]["tips"]["maxItems"] == 2
+    assert tip_schema(schema)["category"] == {"title": "Category", "type": "string"}
+    assert (schema["properties"]["tips"]["minItems"], schema["properties"]["tips"]["maxItems"]) == (
+        1,
+        MOST_TIPS,
+    )
     assert tip_schema(schema)["title"]["maxLength"] == MAX_TITLE
+    assert tip_schema(schema)["steps"]["minItems"] == STEPS[0]
     # The rest of the code receives the plain types, not the per-request subclasses.
     assert type(reply.out) is PlanOut
     assert {type(tip) for tip in reply.out.tips} == {TipOut}
     assert [tip.category for tip in reply.out.tips] == list(FOCUS)
     assert [(c.outcome, c.mode) for c in calls] == [("ok", mode)]
+
+
+@pytest.mark.parametrize("mode", ["parse", "json_schema", "json_object"])
+def test_the_stable_part_of_every_plans_prompt_comes_first_and_is_the_same(server, mode):
+    coach = coach_for(server, mode)
+    other = plan_request(focus=("brand_loyalty",), modules=(("loyalty-101", "brand_loyalty"),))
+
+    coach.weekly_plan(plan_request(), calls=[])
+    coach.weekly_plan(other, calls=[])
+
+    first, second = server.requests
+    assert first["response_format"] == second["response_format"]
+    assert (
+        first["messages"][0]
+        == second["messages"][0]
+        == {
+            "role": "system",
+            "content": prompts.load(prompts.WEEKLY_PLAN),
+        }
+    )
+    # The store's data is the last message, and the only one that differs.
+    assert [m["role"] for m in first["messages"]] == ["system", "user"]
+    assert first["messages"][-1] != second["messages"][-1]
+    assert first["messages"][-1]["content"].startswith("DATA (JSON):\n")
+    # What goes out is what a Batch API line carries.
+    assert coach.plan_body(plan_request()) == {k: first[k] for k in coach.plan_body(other)}
+
+
+def test_a_category_outside_the_requests_focus_is_rejected_though_the_sent_schema_allows_it(
+    server,
+):
+    server.default = ok(spoiled(category="brand_loyalty"))
+
+    with pytest.raises(InvalidAnswer, match=r"tips\.0\.category: Input should be"):
+        coach_for(server, "json_schema").weekly_plan(plan_request(), calls=[])
+
+    assert "enum" not in tip_schema(response_schema(server.requests[0]))["category"]
 
 
 def test_a_good_answer_in_json_object_mode_is_the_plain_plan(server):
