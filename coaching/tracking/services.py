@@ -111,7 +111,8 @@ def refresh_analyses() -> int:
     they are not computed yet: run hourly by beat, so after an import or the weekly batch the
     dashboards find them ready. Returns how many were computed."""
     computed = 0
-    for region_id in Store.objects.values_list("region_id", flat=True).distinct():
+    # order_by(): the model's ordering (code) would make DISTINCT run over stores, not regions.
+    for region_id in Store.objects.order_by().values_list("region_id", flat=True).distinct():
         ids = sorted(Store.objects.filter(region_id=region_id).values_list("id", flat=True))
         week, began = latest_scored_week(ids), first_coaching_week(ids)
         if week is None or began is None or impact_between_is_fresh(ids, start=began, end=week):

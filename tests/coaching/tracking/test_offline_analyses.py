@@ -99,11 +99,23 @@ def test_new_inputs_serve_the_newest_result_and_say_from_when(client, demo_chain
     assert [name for name, _ in queue.sent] == ["coaching.tasks.compute_impact"]
 
 
-def test_the_hourly_refresh_computes_what_is_missing_and_skips_what_is_ready(demo_chain, queue):
+def test_the_hourly_refresh_computes_what_is_missing_and_skips_what_is_ready(
+    demo_chain, queue, monkeypatch
+):
+    from coaching.tracking import services
+
     cache.clear()
     assert refresh_analyses() == 3 + 1  # three regions' impact and the chain's drivers
+    checked = []
+    is_fresh = services.impact_between_is_fresh
+    monkeypatch.setattr(
+        services,
+        "impact_between_is_fresh",
+        lambda ids, **kw: checked.append(ids) or is_fresh(ids, **kw),
+    )
     assert refresh_analyses() == 0
     assert queue.sent == []
+    assert len(checked) == 3  # once a region, not once a store (it was, at 5,000 stores: 10 min)
 
 
 def _must_not_run(*args, **kwargs):
