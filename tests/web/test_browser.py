@@ -130,8 +130,10 @@ def test_lead_opens_the_heatmap_and_a_store_of_the_region(browser, site, shots):
     assert browser.find_element(By.ID, "impact-h")
     full_page(browser, shots / "lead-region.png")
 
-    browser.find_element(By.CSS_SELECTOR, "table.heatmap tbody th a").click()
-    assert browser.current_url.endswith("/stores/S001/")
+    first = browser.find_element(By.CSS_SELECTOR, "table.heatmap tbody th a")  # most at risk
+    code = first.text
+    first.click()
+    assert browser.current_url.endswith(f"/stores/{code}/")
     charts = browser.find_elements(By.CSS_SELECTOR, "figure.chart svg")
     assert len(charts) == 8
     full_page(browser, shots / "store-detail.png")
