@@ -13,11 +13,11 @@ from django.db.models import QuerySet
 
 from scoring import rollups
 from scoring.models import Category, Region, Store
-from scoring.selectors import CHAIN, combined_scores, distribution, latest_scored_week
+from scoring.selectors import CHAIN, combined_scores, distribution, latest_scored_week, weekly_ror
 from scoring.snapshots import Snapshot, kept_for_scores
 
 from .pages import HISTORY_WEEKS, CategorySpread, region_snapshot
-from .selectors import change, first_coaching_week, week_axis
+from .selectors import change, first_coaching_week, mean_or_none, week_axis
 
 
 @dataclass
@@ -39,7 +39,7 @@ class ChainOverview:
 def chain_overview(regions: Sequence[Region], stores: QuerySet[Store]) -> ChainOverview:
     """The regions side by side and the categories across all of them, for an admin; added up
     in SQL (`scoring.rollups`) and kept until the scores change."""
-    region_of = dict(stores.values_list("id", "region_id"))
+    region_of = dict(stores.order_by("code").values_list("id", "region_id"))
     snapshot = chain_snapshot(regions, region_of)
     return dataclasses.replace(snapshot.value, as_of=snapshot)
 
@@ -57,12 +57,16 @@ def _chain_overview(regions: Sequence[Region], region_of: dict[int, int]) -> Cha
     if week is None:
         return ChainOverview(None, [RegionRow(r, 0, None, None) for r in regions])
     weeks = week_axis(week, HISTORY_WEEKS)
-    ror = rollups.ror_by_region(ids, start=weeks[-2], end=week)
+    # Each store's ROR as the region pages have it (the cube's SQL and rounding), averaged in
+    # the same order, so the chain and a region page show the same figure to the last digit.
+    ror = {
+        (p.store_id, p.week): p.ror for p in weekly_ror(start=weeks[-2], end=week, store_ids=ids)
+    }
     counts = Counter(region_of.values())
     rows = []
     for region in regions:
-        by_week = ror.get(region.id, {})
-        series = [round(by_week[w][0], 1) if w in by_week else None for w in weeks[-2:]]
+        mine = [s for s, r in region_of.items() if r == region.id]
+        series = [mean_or_none([ror.get((s, w)) for s in mine]) for w in weeks[-2:]]
         rows.append(RegionRow(region, counts[region.id], series[-1], change(series)))
     categories = list(Category.objects.filter(active=True))
     averages = rollups.category_averages(ids, start=weeks[0], end=week)
