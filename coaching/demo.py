@@ -40,13 +40,18 @@ def load_demo_modules() -> int:
     """Publishes the demo modules; loading them again publishes a new version only of those whose
     file changed."""
     categories = dict(Category.objects.values_list("code", "id"))
+    originals: dict[str, int] = {}
     count = 0
-    for path in sorted(MODULES.glob("*.md")):
+    # The English originals first, then their language versions (demo_modules/fr, es, ...).
+    paths = sorted(MODULES.glob("*.md")) + sorted(MODULES.glob("*/*.md"))
+    for path in paths:
         meta = read_module_file(path)
         secondary = meta.get("secondary_category")
         module, _ = TrainingModule.objects.update_or_create(
             slug=meta["slug"],
             defaults={
+                "language": meta.get("language", "en"),
+                "translation_of_id": originals.get(meta.get("translation_of", "")),
                 "title": meta["title"],
                 "category_id": categories[meta["category"]],
                 "secondary_category_id": categories[secondary] if secondary else None,
@@ -58,6 +63,7 @@ def load_demo_modules() -> int:
             },
         )
         publish_snapshot(module)
+        originals[module.slug] = module.id
         count += 1
     return count
 

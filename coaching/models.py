@@ -70,6 +70,11 @@ class TrainingModule(models.Model):
     template_draft = models.BooleanField(
         default=False, help_text="Began as a draft from the built-in template (no AI answered)"
     )
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    # A language version points at the module it translates; recommendations prefer the reader's.
+    translation_of = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="translations"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -251,3 +256,37 @@ class LeadSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead} {week_label(self.week)}"
+
+
+class Nudge(models.Model):
+    """A mid-week reminder sent to a manager about open tips: at most one scheduled per manager,
+    store and week (the constraint makes a redelivered task a no-op), and a lead's by hand."""
+
+    class Kind(models.TextChoices):
+        SCHEDULED = "scheduled"
+        LEAD = "lead"
+
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="nudges")
+    store = models.ForeignKey(Store, models.CASCADE, related_name="nudges")
+    week = models.DateField(help_text="Monday of the coaching week")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SCHEDULED)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    open_tips = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["manager", "store", "week"],
+                condition=models.Q(kind="scheduled"),
+                name="one_scheduled_nudge_per_week",
+            )
+        ]
+        indexes = [models.Index(fields=["store", "created_at"], name="nudge_store_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} nudge to {self.manager} ({self.week})"

@@ -9,9 +9,14 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils.formats import date_format, get_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .numbers import decimal, signed
 
 FLAT = 0.05  # points: a change smaller than this is no change
 
@@ -38,14 +43,21 @@ def arrow(change: float | None) -> str:
 
 def arrow_label(change: float | None) -> str:
     if change is None:
-        return "no previous week"
+        return _("no previous week")
     if abs(change) <= FLAT:
-        return "no change"
-    return f"{'up' if change > 0 else 'down'} {abs(change):.1f}"
+        return _("no change")
+    points = decimal(abs(change))
+    return (
+        _("up %(points)s") % {"points": points}
+        if change > 0
+        else _("down %(points)s") % {"points": points}
+    )
 
 
 def _num(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    """One decimal at most, in the reader's locale ("67.5", "67,5", "70")."""
+    text = f"{value:.1f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    return text.replace(".", get_format("DECIMAL_SEPARATOR"))
 
 
 def _open(
@@ -72,7 +84,7 @@ def _open(
 
 
 def _empty(uid: str, title: str, width: int, height: int) -> SafeString:
-    head = _open(uid, width, height, title, "No data yet.", "chart empty")
+    head = _open(uid, width, height, title, _("No data yet."), "chart empty")
     return format_html(
         '{}<text x="4" y="{}" font-size="12" fill="#5b6475">No data yet</text></svg>',
         head,
@@ -125,7 +137,9 @@ def sparkline(
     values: Sequence[float | None], *, uid: str, label: str, width: int = 120, height: int = 28
 ) -> SafeString:
     present = [v for v in values if v is not None]
-    title = f"{label}, last {len(values)} weeks"
+    title = ngettext(
+        "%(label)s, last %(count)d week", "%(label)s, last %(count)d weeks", len(values)
+    ) % {"label": label, "count": len(values)}
     if not present:
         return _empty(uid, title, width, height)
     low, high = min(present), max(present)
@@ -138,7 +152,11 @@ def sparkline(
 
     points = [(3 + i * step, None if v is None else y(v)) for i, v in enumerate(values)]
     last_x, last_y = next((x, yy) for x, yy in reversed(points) if yy is not None)
-    desc = f"{label}: last {len(values)} weeks, from {_num(present[0])} to {_num(present[-1])}"
+    desc = ngettext(
+        "%(label)s: last %(count)d week, from %(first)s to %(last)s",
+        "%(label)s: last %(count)d weeks, from %(first)s to %(last)s",
+        len(values),
+    ) % {"label": label, "count": len(values), "first": _num(present[0]), "last": _num(present[-1])}
     return format_html(
         '{}{}<circle class="spark-last" cx="{}" cy="{}" r="2.5" fill="#1f5fbf"/></svg>',
         _open(uid, width, height, title, desc, "chart spark", fluid=False),
@@ -167,9 +185,9 @@ def score_bars(rows: Sequence[BarRow], *, uid: str, title: str, width: int = 560
     track = width - LABEL_W - VALUE_W
     height = BAR_ROW * len(rows) + 4
     desc = "; ".join(
-        f"{r.label}: {'no score' if r.value is None else _num(r.value)}"
+        f"{r.label}: {_('no score') if r.value is None else _num(r.value)}"
         + ("" if r.change is None else f", {arrow_label(r.change)}")
-        + ("" if r.marker is None else f" (reference {_num(r.marker)})")
+        + ("" if r.marker is None else " " + _("(reference %s)") % _num(r.marker))
         for r in rows
     )
     parts = []
@@ -177,7 +195,7 @@ def score_bars(rows: Sequence[BarRow], *, uid: str, title: str, width: int = 560
         top = 2 + n * BAR_ROW
         mid = top + BAR_ROW / 2 + 4
         value = "\u2013" if r.value is None else _num(r.value)
-        change = "" if r.change is None else f" {arrow(r.change)} {r.change:+.1f}"
+        change = "" if r.change is None else f" {arrow(r.change)} {signed(r.change)}"
         bar = 0.0 if r.value is None else track * max(0.0, min(100.0, r.value)) / 100
         parts.append(
             format_html(
@@ -244,9 +262,9 @@ def _week_labels(weeks: Sequence[dt.date], x, height: int):
     every = max(1, len(weeks) // 6)
     labels = format_html_join(
         "",
-        '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#5b6475">W{}</text>',
+        '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#5b6475">{}</text>',
         (
-            (f"{x(i):.1f}", height - 6, w.isocalendar().week)
+            (f"{x(i):.1f}", height - 6, _("W%d") % w.isocalendar().week)
             for i, w in enumerate(weeks)
             if (i % every == 0 and len(weeks) - 1 - i >= every / 2) or i == len(weeks) - 1
         ),
@@ -349,9 +367,15 @@ def line_chart(
     target_marks = _target_marks(targets, weeks, x, y, width)
     desc = " ".join(_describe(s) for s in series)
     if targets:
-        desc += " Targets: " + "; ".join(
-            f"{t.label}: {_num(t.value)}" + (f" by {t.due:%d %b %Y}" if t.due else "")
-            for t in targets
+        desc += (
+            " "
+            + _("Targets:")
+            + " "
+            + "; ".join(
+                f"{t.label}: {_num(t.value)}"
+                + (" " + _("by %s") % date_format(t.due, "j M Y") if t.due else "")
+                for t in targets
+            )
         )
     return format_html(
         "{}{}{}{}{}</svg>",
@@ -366,6 +390,11 @@ def line_chart(
 def _describe(s: Series) -> str:
     present = [v for v in s.values if v is not None]
     if not present:
-        return f"{s.label}: no data."
+        return _("%s: no data.") % s.label
     first, last = present[0], present[-1]
-    return f"{s.label}: from {_num(first)} to {_num(last)} ({last - first:+.1f})."
+    return _("%(label)s: from %(first)s to %(last)s (%(change)s).") % {
+        "label": s.label,
+        "first": _num(first),
+        "last": _num(last),
+        "change": signed(last - first),
+    }

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language, gettext
 
 from .weeks import week_label
 
@@ -37,6 +38,8 @@ class Store(models.Model):
     name = models.CharField(max_length=120)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="stores")
     timezone = models.CharField(max_length=64, default="UTC")
+    # What its managers read unless they choose otherwise, and its pulse questionnaire's default.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
 
     class Meta:
         ordering = ["code"]
@@ -65,6 +68,11 @@ class Profile(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices)
     stores = models.ManyToManyField(Store, blank=True, related_name="managers")
     regions = models.ManyToManyField(Region, blank=True, related_name="leads")
+    # Blank: the language of the user's store, else the browser's (`scoring.languages`).
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, blank=True)
+    nudges = models.BooleanField(
+        default=True, help_text="A mid-week reminder when this week's tips are still open"
+    )
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()})"
@@ -92,6 +100,11 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        """The name in the active language: the catalogue knows the eight standard ones."""
+        return gettext(self.name)
 
 
 class Source(models.TextChoices):
@@ -149,6 +162,8 @@ class Question(models.Model):
 
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="questions")
     text = models.CharField(max_length=240)
+    # {"fr": "...", "es": "..."}: the text in other languages; missing ones use the catalogue.
+    translations = models.JSONField(default=dict, blank=True)
     audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.CUSTOMER)
     scale = models.PositiveSmallIntegerField(choices=Scale.choices, default=Scale.AGREE)
     display_order = models.PositiveSmallIntegerField(default=0)
@@ -159,6 +174,11 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def label(self) -> str:
+        """The question in the active language."""
+        return self.translations.get((get_language() or "en")[:2]) or gettext(self.text)
 
     @property
     def lowest(self) -> int:

@@ -3,6 +3,9 @@
 import datetime as dt
 import re
 
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+
 _ISO_WEEK = re.compile(r"^(\d{4})-?W(\d{2})$", re.IGNORECASE)
 
 
@@ -27,8 +30,18 @@ def parse_week(text: str) -> dt.date:
 
 
 def week_label(monday: dt.date) -> str:
+    """The ISO code ("2026-W48"), for exports, the API and prompts."""
     year, week, _ = monday.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def week_of(monday: dt.date, *, today: dt.date | None = None) -> str:
+    """The week as people say it, in the active language: "week of 23 Nov", "semaine du
+    23 nov.", with the year when it is not this year's."""
+    today = today or dt.date.today()
+    # Translators: a day and a month as Django's date format ("j M"), e.g. "j N" for "23 nov.".
+    form = gettext("j M") if monday.year == today.year else gettext("j M Y")
+    return gettext("week of %(day)s") % {"day": date_format(monday, form)}
 
 
 def weeks_back(monday: dt.date, count: int) -> dt.date:

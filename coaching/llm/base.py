@@ -63,6 +63,8 @@ class PlanRequest:
     # This data week's customer comments from the pulse (scrubbed) and what they are about.
     customer_comments: tuple[str, ...] = ()
     comment_themes: tuple[str, ...] = ()
+    # The manager's language (en, fr, es): the tips are written in it, numbers as it writes them.
+    language: str = "en"
 
     def data(self) -> dict:
         """The request as plain data (what `dataclasses.asdict` gives, without its deep copies:

@@ -17,7 +17,7 @@ must agree to 0.05. What the text itself must be (lengths, repeats, English) is 
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .base import NUMBER, FocusItem, PlanRequest
 from .schemas import PlanOut, TipOut
@@ -26,7 +26,13 @@ from .text_checks import MAX_STEP, MAX_TITLE, MAX_WHY, STEPS, text_problems
 __all__ = ["MAX_STEP", "MAX_TITLE", "MAX_WHY", "STEPS", "check"]
 
 NUM = r"(?<![\w.])-?\d+(?:\.\d+)?(?!\.?\d)"
-MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+# Month names in English, French and Spanish, to their number (a tip may quote the goal's date).
+MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
+    "oct": 10, "nov": 11, "dec": 12, "fév": 2, "fev": 2, "avr": 4, "mai": 5, "juin": 6,
+    "juil": 7, "aoû": 8, "aou": 8, "déc": 12, "ene": 1, "abr": 4, "ago": 8, "dic": 12,
+}  # fmt: skip
+MONTH = r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")[^\W\d_]*\.?"
 # Which benchmark a phrase names: "the region median", "the chain's top quarter", "your goal".
 BENCHMARK = (
     r"(?P<median>region(?:al)?\s+median|median)"
@@ -54,7 +60,11 @@ DATE = re.compile(
     r"|\b(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})\b",
     re.IGNORECASE,
 )
-WEEK = re.compile(r"\b(?:(?P<y>\d{4})-?)?W(?P<w>\d{1,2})\b|\bweek\s+(?P<n>\d{1,2})\b", re.I)
+WEEK = re.compile(
+    r"\b(?:(?P<y>\d{4})-?)?[WS](?P<w>\d{1,2})\b|\b(?:week|semaine|semana)\s+(?P<n>\d{1,2})\b", re.I
+)
+# "67,5" in French or Spanish is 67.5: read as such before any number is checked.
+DECIMAL_COMMA = re.compile(r"(?<![\d,])(\d+),(\d+)(?![\d,])")
 KINDS = {"median": "region median", "quartile": "top quartile", "goal": "goal"}
 
 
@@ -142,10 +152,10 @@ def _without_dates_and_weeks(text: str, data: CategoryData, request: PlanRequest
     def date(m: re.Match) -> str:
         if m["iy"]:
             return " " if _due_date(m[0]) in data.due else m[0]
-        day, month, year = m["d1"] or m["d2"], (m["m1"] or m["m2"])[:3].lower(), m["y"]
+        day, name, year = m["d1"] or m["d2"], (m["m1"] or m["m2"]).lower().rstrip("."), m["y"]
+        month = next((n for key, n in MONTHS.items() if name.startswith(key)), None)
         due = any(
-            d.day == int(day) and d.strftime("%b").lower() == month and year in (None, str(d.year))
-            for d in data.due
+            d.day == int(day) and d.month == month and year in (None, str(d.year)) for d in data.due
         )
         return " " if due else m[0]
 
@@ -256,8 +266,27 @@ def _plan_problems(plan: PlanOut, request: PlanRequest) -> list[str]:
     return problems
 
 
+def in_decimal_points(tip: TipOut) -> TipOut:
+    """The tip with decimal commas written as points ("67,5" as "67.5"), so a French or Spanish
+    tip's numbers are checked as the English ones are."""
+
+    def points(text: str) -> str:
+        return DECIMAL_COMMA.sub(r"\1.\2", text)
+
+    return tip.model_copy(
+        update={
+            "title": points(tip.title),
+            "why": points(tip.why),
+            "steps": [points(step) for step in tip.steps],
+        }
+    )
+
+
 def check(plan: PlanOut, request: PlanRequest) -> list[str]:
     """Every reason this plan may not be stored; empty when it is grounded and reads as advice."""
+    if request.language != "en":
+        plan = plan.model_copy(update={"tips": [in_decimal_points(t) for t in plan.tips]})
+        request = _in_decimal_points(request)
     problems = _plan_problems(plan, request)
     data = {item.category: category_data(item, request) for item in request.focus}
     for number, tip in enumerate(plan.tips, start=1):
@@ -271,3 +300,12 @@ def check(plan: PlanOut, request: PlanRequest) -> list[str]:
         text = "\n".join([tip.title, tip.why, *tip.steps])
         problems += found + _relation_problems(where, text, own, refused)
     return problems
+
+
+def _in_decimal_points(request: PlanRequest) -> PlanRequest:
+    """The request with its focus reasons' decimal commas as points: the reasons are written in
+    the manager's language, and their numbers may be quoted."""
+    focus = tuple(
+        replace(item, reason=DECIMAL_COMMA.sub(r"\1.\2", item.reason)) for item in request.focus
+    )
+    return replace(request, focus=focus)

@@ -12,6 +12,8 @@ from functools import cache
 from pathlib import Path
 
 import yaml
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from ..text import tokens
 from .base import CallRecord, ModuleDraftRequest, ModuleRef, PlanRequest, Repair, Reply
@@ -32,8 +34,13 @@ class Practice:
 
 
 @cache
-def playbook(category: str) -> tuple[Practice, ...]:
-    data = yaml.safe_load((PLAYBOOKS / f"{category}.yaml").read_text(encoding="utf-8"))
+def playbook(category: str, language: str = "en") -> tuple[Practice, ...]:
+    """The category's practices in the language, or in English where it has no version (the
+    keys are the same in every language, so the practices a manager had carry across)."""
+    path = PLAYBOOKS / language / f"{category}.yaml"
+    if language == "en" or not path.exists():
+        path = PLAYBOOKS / f"{category}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return tuple(
         Practice(
             key=p["key"],
@@ -51,9 +58,11 @@ def _rank(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def choose_practice(category: str, situation: str, *, week: str, store: str, recent) -> Practice:
+def choose_practice(
+    category: str, situation: str, *, week: str, store: str, recent, language: str = "en"
+) -> Practice:
     """A practice that suits the situation, varied by week and store, avoiding recent ones."""
-    practices = playbook(category)
+    practices = playbook(category, language)
     fitting = [p for p in practices if situation in p.suits] or list(practices)
     fresh = [p for p in fitting if p.key not in recent] or fitting
     return min(fresh, key=lambda p: _rank(store, week, category, p.key))
@@ -85,10 +94,14 @@ def _with_theme(
     if category not in CUSTOMER_FACING or not themes:
         return why, steps
     theme = themes[0].split(" (")[0]
-    longer = f"{why} Customers' comments this week mention {theme} most."
+    longer = f"{why} " + _("Customers' comments this week mention %(theme)s most.") % {
+        "theme": theme
+    }
     if len(longer) <= MAX_WHY:
         return longer, steps
-    step = f"Read this week's customer comments with the team: they mention {theme} most."
+    step = _("Read this week's customer comments with the team: they mention %(theme)s most.") % {
+        "theme": theme
+    }
     return why, ([*steps, step] if len(steps) < 4 else [*steps[:3], step])
 
 
@@ -96,11 +109,13 @@ def _why_and_steps(reason: str, practice: Practice) -> tuple[str, list[str]]:
     """The focus reason and what to watch, then the practice's steps. A long reason (a drop and a
     goal at once) would push the why past MAX_WHY: what to watch becomes the last step instead."""
     steps = list(practice.steps[:4])
-    why = f"{reason} What to watch: {practice.measure}"
+    why = f"{reason} " + _("What to watch: %(measure)s") % {"measure": practice.measure}
     if len(why) <= MAX_WHY:
         return why, steps
     if len(steps) < 4:
-        steps.append(f"Watch the result: {practice.measure}"[:MAX_STEP])
+        steps.append(
+            (_("Watch the result: %(measure)s") % {"measure": practice.measure})[:MAX_STEP]
+        )
     return reason[:MAX_WHY], steps
 
 
@@ -118,6 +133,10 @@ class PlaybookCoach:
         """One tip per focus category, with the practice each one uses so the next weeks can
         avoid it."""
         calls.append(CallRecord(self.name, self.model, self.prompt_version, attempt=len(calls) + 1))
+        with translation.override(request.language):
+            return self._weekly_plan(request)
+
+    def _weekly_plan(self, request: PlanRequest) -> Reply[PlanOut]:
         tips, practices = [], {}
         for item in request.focus:
             practice = choose_practice(
@@ -126,6 +145,7 @@ class PlaybookCoach:
                 week=request.week,
                 store=request.store_code,
                 recent=request.recent_practices,
+                language=request.language,
             )
             practices[item.category] = practice.key
             module = _module_for(
@@ -148,18 +168,24 @@ class PlaybookCoach:
         self, request: ModuleDraftRequest, *, calls: list[CallRecord], repair: Repair | None = None
     ) -> Reply[ModuleDraftOut]:
         calls.append(CallRecord(self.name, self.model, self.prompt_version, attempt=len(calls) + 1))
-        practices = playbook(request.category)[:4]
+        # The trainer's language: the studio asks in the request's active language.
+        practices = playbook(request.category, (translation.get_language() or "en")[:2])[:4]
         sections = [
             SectionOut(
-                heading="Why it matters",
-                body=f"This module supports the objective: *{request.objective}*. "
-                f"It draws on the {request.category_name.lower()} practices that work on the floor.",
+                heading=_("Why it matters"),
+                body=_(
+                    "This module supports the objective: *%(objective)s*. It draws on the "
+                    "%(category)s practices that work on the floor."
+                )
+                % {"objective": request.objective, "category": request.category_name.lower()},
             ),
             *[
                 SectionOut(
                     heading=p.title,
                     body="\n".join(f"{n}. {step}" for n, step in enumerate(p.steps, 1))
-                    + f"\n\n**What to watch:** {p.measure}",
+                    + "\n\n**"
+                    + _("What to watch:")
+                    + f"** {p.measure}",
                 )
                 for p in practices[:3]
             ],
@@ -170,17 +196,19 @@ class PlaybookCoach:
             choices.insert(number % 4, p.measure)  # the right answer moves between questions
             quiz.append(
                 QuizQuestionOut(
-                    question=f"What should you watch after '{p.title.lower()}'?",
+                    question=_("What should you watch after '%(practice)s'?")
+                    % {"practice": p.title.lower()},
                     choices=choices,
                     answer=number % 4,
-                    explanation="Each practice comes with the signal that shows it is working.",
+                    explanation=_("Each practice comes with the signal that shows it is working."),
                 )
             )
         draft = ModuleDraftOut(
             title=f"{request.category_name}: {practices[0].title}"[:80],
-            summary=f"Practical steps for {request.category_name.lower()}: {request.objective}"[
-                :240
-            ],
+            summary=(
+                _("Practical steps for %(category)s: %(objective)s")
+                % {"category": request.category_name.lower(), "objective": request.objective}
+            )[:240],
             sections=sections,
             practice_steps=[p.steps[0] for p in practices],
             quiz=quiz,

@@ -1,6 +1,6 @@
 """Does a tip read as advice a manager can use? Checks on its text alone, no numbers (those are
 `grounding`'s): long enough to say something, no part repeating another, no echo of the JSON it
-was given, written in English, and plain text: no link, e-mail address or markup the data did not
+was given, written in the manager's language, and plain text: no link, e-mail address or markup the data did not
 hold (a model obeying instructions injected into its input would otherwise mail them to people).
 
 Each problem is short and names the part ("tip 1: step 2 repeats step 1"), because it goes back to
@@ -21,6 +21,7 @@ MIN_WORDS = 3  # in a title and in each step
 STEPS = (2, 4)
 
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")  # letters only: "5-10" and "2026" are not words
+LETTERS = re.compile(r"[^\W\d_]+")
 
 # The fences around text people wrote, in prompts (`openai_adapter`). Their tags, in any case or
 # spacing, are taken out of the text they fence (`unfence`), so it can never close its fence.
@@ -66,6 +67,26 @@ FUNCTION_WORDS = frozenset({
     "what", "when", "where", "which", "while", "who", "why", "will", "with", "would", "you",
     "your",
 })  # fmt: skip
+# French and Spanish hold together the same way; their most common function words.
+FUNCTION_WORDS_BY_LANGUAGE = {
+    "en": FUNCTION_WORDS,
+    "fr": frozenset({
+        "à", "au", "aux", "avec", "ce", "ces", "cette", "chaque", "dans", "de", "des", "du",
+        "elle", "en", "est", "et", "il", "ils", "la", "le", "les", "leur", "leurs", "mais", "ne",
+        "ni", "nos", "notre", "on", "ou", "où", "par", "pas", "plus", "pour", "qu", "que", "qui",
+        "sa", "sans", "se", "ses", "si", "son", "sont", "sur", "un", "une", "vos", "votre",
+        "vous", "y", "l", "d", "s", "n", "c", "j", "chez", "comme", "dont", "entre", "être",
+        "fait", "faites", "tout", "tous", "toute", "toutes", "puis", "quand", "semaine",
+    }),
+    "es": frozenset({
+        "a", "al", "con", "cada", "como", "cuando", "de", "del", "donde", "e", "el", "ella",
+        "en", "entre", "es", "esa", "ese", "esta", "este", "estos", "hay", "la", "las", "le",
+        "les", "lo", "los", "más", "mas", "no", "o", "para", "pero", "por", "que", "qué", "se",
+        "sea", "si", "sin", "son", "su", "sus", "también", "un", "una", "uno", "unos", "usted",
+        "y", "ya", "semana", "cómo", "muy", "hasta", "sobre", "todo", "todos", "toda",
+    }),
+}  # fmt: skip
+LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish"}
 ENGLISH_FLOOR = 0.2
 ENGLISH_MIN_WORDS = 8
 
@@ -93,8 +114,10 @@ def text_problems(where: str, tip: TipOut, request: PlanRequest | None = None) -
         for part, text in _parts(tip)
         if ECHO.search(text)
     ]
-    if not reads_as_english(" ".join([tip.why, *tip.steps])):
-        problems.append(f"{where}: why and steps must be written in plain English")
+    language = request.language if request is not None else "en"
+    if not reads_as(" ".join([tip.why, *tip.steps]), language):
+        name = LANGUAGE_NAMES.get(language, language)
+        problems.append(f"{where}: why and steps must be written in plain {name}")
     return problems + plain_text_problems(where, tip, request) + quote_problems(where, tip, request)
 
 
@@ -157,12 +180,18 @@ def _given_text(request: PlanRequest | None) -> str:
     return "\n".join(texts).lower()
 
 
-def reads_as_english(text: str) -> bool:
-    """The share of English function words among the words is above a floor (a heuristic)."""
-    words = [w.lower() for w in WORD.findall(text)]
+def reads_as(text: str, language: str = "en") -> bool:
+    """The share of the language's function words among the words is above a floor (a
+    heuristic). An apostrophe splits French words ("l'équipe": "l", "équipe")."""
+    known = FUNCTION_WORDS_BY_LANGUAGE.get(language, FUNCTION_WORDS)
+    words = [w.lower() for w in (WORD if language == "en" else LETTERS).findall(text)]
     if len(words) < ENGLISH_MIN_WORDS:
         return True  # too little to judge; the length checks speak for short text
-    return sum(w in FUNCTION_WORDS for w in words) / len(words) >= ENGLISH_FLOOR
+    return sum(w in known for w in words) / len(words) >= ENGLISH_FLOOR
+
+
+def reads_as_english(text: str) -> bool:
+    return reads_as(text, "en")
 
 
 def _length(where: str, part: str, text: str, low: int, high: int, words: int) -> list[str]:

@@ -25,6 +25,13 @@ class Candidate:
     body: str
     category: str
     secondary_category: str | None = None
+    language: str = "en"
+    original: str = ""  # the slug of the module this one translates; "" for an original
+
+    @property
+    def group(self) -> str:
+        """One key for a module and its language versions."""
+        return self.original or self.slug
 
     @cached_property
     def document(self) -> list[str]:
@@ -60,17 +67,38 @@ def rank_modules(
     category_words: str = "",
     completed: frozenset[str] | set[str] = frozenset(),
     limit: int = 3,
+    language: str = "en",
 ) -> list[Candidate]:
-    """The best `limit` modules for a focus category; only category matches are returned."""
-    matching = [c for c in candidates if category in (c.category, c.secondary_category)]
+    """The best `limit` modules for a focus category; only category matches are returned, each
+    module once: in the reader's language where it has a version in it. A module taken in one
+    language counts as taken in all."""
+    done = {c.group for c in candidates if c.slug in completed}
+    matching = [
+        c for c in in_language(candidates, language) if category in (c.category, c.secondary_category)
+    ]
     relevance = bm25_scores(tokens(f"{goal_text} {category_words}"), [c.document for c in matching])
     ranked = sorted(
         zip(matching, relevance, strict=True),
         key=lambda pair: (
-            pair[0].slug in completed,
+            pair[0].group in done,
             pair[0].category != category,
             -round(pair[1], 9),
             pair[0].slug,
         ),
     )
     return [candidate for candidate, _ in ranked[:limit]]
+
+
+def in_language(candidates: Sequence[Candidate], language: str) -> list[Candidate]:
+    """Each module once: its version in `language` if there is one, else the original (or, with
+    the original unpublished, its first version)."""
+    chosen: dict[str, Candidate] = {}
+    for c in candidates:
+        held = chosen.get(c.group)
+        if held is None or _preference(c, language) < _preference(held, language):
+            chosen[c.group] = c
+    return list(chosen.values())
+
+
+def _preference(candidate: Candidate, language: str) -> tuple[bool, bool, str]:
+    return (candidate.language != language, bool(candidate.original), candidate.slug)

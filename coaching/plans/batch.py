@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from scoring.models import Store
 from scoring.pulse.themes import themes_of
@@ -120,13 +121,22 @@ class Run:
     names: dict[int, str] = field(default_factory=dict)
     usernames: dict[int, str] = field(default_factory=dict)
     codes: dict[int, str] = field(default_factory=dict)
+    # The manager's chosen language, else the store's: what the plan is written in.
+    chosen: dict[int, str] = field(default_factory=dict)
+    store_languages: dict[int, str] = field(default_factory=dict)
 
     def load_people(self, pairs: Sequence[tuple[int, int]]) -> None:
         users = get_user_model().objects.filter(id__in={m for m, _ in pairs})
-        for pk, first_name, username in users.values_list("id", "first_name", "username"):
+        rows = users.values_list("id", "first_name", "username", "profile__language")
+        for pk, first_name, username, language in rows:
             self.names[pk], self.usernames[pk] = first_name, username
+            self.chosen[pk] = language or ""
         stores = Store.objects.filter(id__in={s for _, s in pairs})
-        self.codes = dict(stores.values_list("id", "code"))
+        for pk, code, language in stores.values_list("id", "code", "language"):
+            self.codes[pk], self.store_languages[pk] = code, language
+
+    def language(self, manager_id: int, store_id: int) -> str:
+        return self.chosen.get(manager_id) or self.store_languages.get(store_id) or "en"
 
     def prepare(self, pairs: Sequence[tuple[int, int]]) -> list[Job]:
         """The jobs of these pairs, claimed: pairs without scores, reused or held by another run
@@ -139,9 +149,11 @@ class Run:
                 log.warning("no scores before %s for store %s: no plan", self.week, store_id)
                 continue
             name = self.names.get(manager_id) or "there"
-            request, chosen = build_request(
-                context, manager_id, store_id, name, self.codes[store_id]
-            )
+            language = self.language(manager_id, store_id)
+            with translation.override(language):  # the focus reasons, in the manager's words
+                request, chosen = build_request(
+                    context, manager_id, store_id, name, self.codes[store_id], language
+                )
             fingerprint = fingerprint_of(request, self.coach)
             plan = context.existing.get((manager_id, store_id))
             if (
@@ -281,7 +293,12 @@ def log_tokens(result: BatchResult) -> None:
 
 
 def build_request(
-    context: WeekContext, manager_id: int, store_id: int, first_name: str, store_code: str
+    context: WeekContext,
+    manager_id: int,
+    store_id: int,
+    first_name: str,
+    store_code: str,
+    language: str = "en",
 ) -> tuple[PlanRequest, list[focus_rules.Focus]]:
     trends = context.trends[store_id]
     # The soonest goals, as many as a manager may have (goals made before the cap existed too):
@@ -289,7 +306,7 @@ def build_request(
     goals = context.goals.get((manager_id, store_id), [])[: settings.GOALS_PER_MANAGER]
     targets = {
         g.category.code: focus_rules.GoalTarget(
-            g.category.code, float(g.target_score), g.due_date.strftime("%d %b %Y")
+            g.category.code, float(g.target_score), g.due_date.strftime("%d %b %Y"), g.due_date
         )
         for g in goals
     }
@@ -304,7 +321,10 @@ def build_request(
         code: " ".join(g.intent for g in goals if g.category.code == code) for code in targets
     }
     done = context.completed.get(manager_id, set())
-    picks = {f.trend.category.code: _modules(context, f, goal_text, done) for f in chosen}
+    taken = {c.group for c in context.candidates if c.slug in done}  # in any language
+    picks = {
+        f.trend.category.code: _modules(context, f, goal_text, done, language) for f in chosen
+    }
     request = PlanRequest(
         manager_first_name=first_name,
         store_code=store_code,
@@ -313,7 +333,7 @@ def build_request(
         focus=tuple(
             FocusItem(
                 category=f.trend.category.code,
-                name=f.trend.category.name,
+                name=f.trend.category.label,
                 score=f.trend.score,
                 change=f.trend.change,
                 region_median=f.trend.region_median,
@@ -331,7 +351,7 @@ def build_request(
             for g in goals
         ),
         modules=tuple(
-            ModuleRef(m.slug, m.title, m.summary, code, m.slug in done)
+            ModuleRef(m.slug, m.title, m.summary, code, m.group in taken)
             for code in sorted(picks)
             for m in picks[code]
         ),
@@ -340,15 +360,18 @@ def build_request(
         comment_themes=tuple(
             f"{theme} ({count})" for theme, count in themes_of(context.comments.get(store_id, ()))
         ),
+        language=language,
     )
     return request, chosen
 
 
-def _modules(context: WeekContext, focus, goal_text: dict[str, str], done: set[str]) -> list:
+def _modules(
+    context: WeekContext, focus, goal_text: dict[str, str], done: set[str], language: str
+) -> list:
     """The modules to offer for a focus category: ranked once per (category, goal words,
-    completed modules) and batch, as most managers share them."""
+    completed modules, language) and batch, as most managers share them."""
     category = focus.trend.category
-    key = (category.code, goal_text.get(category.code, ""), frozenset(done))
+    key = (category.code, goal_text.get(category.code, ""), frozenset(done), language)
     if key not in context.module_picks:
         context.module_picks[key] = rank_modules(
             context.candidates,
@@ -357,6 +380,7 @@ def _modules(context: WeekContext, focus, goal_text: dict[str, str], done: set[s
             category_words=f"{category.name} {category.description}",
             completed=done,
             limit=MODULES_PER_CATEGORY,
+            language=language,
         )
     return context.module_picks[key]
 

@@ -13,9 +13,15 @@ only an active goal can make them one. The top three with a priority above zero 
 each with the sentence that explains it.
 """
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
+
+from scoring.numbers import decimal
 from scoring.selectors import CategoryTrend
 
 CEILING = 95.0
@@ -27,7 +33,13 @@ REPEAT_PENALTY = 0.5
 class GoalTarget:
     category: str
     target: float
-    due: str  # "12 Dec"
+    due: str  # "12 Dec 2026", for the LLM's data
+    due_on: dt.date | None = None
+
+    @property
+    def shown_due(self) -> str:
+        """The due date in the reader's language ("12 déc. 2026")."""
+        return date_format(self.due_on, gettext("j M Y")) if self.due_on else self.due
 
 
 @dataclass(frozen=True)
@@ -110,43 +122,65 @@ def _situation(terms: dict[str, float], trend: CategoryTrend) -> str:
 
 
 def _reason(trend: CategoryTrend, goal: GoalTarget | None, situation: str, region_drop) -> str:
-    """One or two sentences: the news (a drop or a slide) first, then the goal or the gap."""
-    name = trend.category.name
+    """One or two sentences, in the active language: the news (a drop or a slide) first, then the
+    goal or the gap."""
+    name, score = gettext(trend.category.name), _n(trend.score)
     parts = []
     dropped = trend.significant and trend.change is not None and trend.change < 0
     if dropped:
-        text = (
-            f"{name} fell {-trend.change:.1f} points last week to {trend.score:.1f}, "
-            f"beyond this store's usual week-to-week movement of {trend.noise:.1f}"
-        )
+        values = {"name": name, "drop": _n(-trend.change), "score": score, "noise": _n(trend.noise)}
         if region_drop is None or -trend.change > region_drop:
-            text += ", the largest drop in the region"
-        parts.append(text + ".")
+            text = _(
+                "%(name)s fell %(drop)s points last week to %(score)s, beyond this store's usual "
+                "week-to-week movement of %(noise)s, the largest drop in the region."
+            )
+        else:
+            text = _(
+                "%(name)s fell %(drop)s points last week to %(score)s, beyond this store's usual "
+                "week-to-week movement of %(noise)s."
+            )
+        parts.append(text % values)
     elif situation == "declining" and trend.slope is not None:
         parts.append(
-            f"{name} has been sliding {-trend.slope:.1f} points a week over 12 weeks "
-            f"and stands at {trend.score:.1f}."
+            _(
+                "%(name)s has been sliding %(slope)s points a week over 12 weeks and stands at %(score)s."
+            )
+            % {"name": name, "slope": _n(-trend.slope), "score": score}
         )
     if goal is not None:
         gap = goal.target - trend.score
-        status = f"{gap:.1f} points to go" if gap > 0 else "target reached; hold it"
-        parts.append(
-            f"Your goal is {goal.target:.1f} by {goal.due}; {name} is at {trend.score:.1f} "
-            f"({status})."
-        )
+        values = {"target": _n(goal.target), "due": goal.shown_due, "name": name, "score": score}
+        if gap > 0:
+            text = _(
+                "Your goal is %(target)s by %(due)s; %(name)s is at %(score)s (%(gap)s points to go)."
+            )
+            values["gap"] = _n(gap)
+        else:
+            text = _(
+                "Your goal is %(target)s by %(due)s; %(name)s is at %(score)s (target reached; hold it)."
+            )
+        parts.append(text % values)
     elif situation != "declining" or not parts:
         parts.append(_gap_sentence(trend, name))
     return " ".join(parts)
 
 
+def _n(value: float) -> str:
+    return decimal(value, 1)
+
+
 def _gap_sentence(trend: CategoryTrend, name: str) -> str:
+    values = {"name": name, "score": _n(trend.score)}
     if trend.region_median is not None and trend.score < trend.region_median:
-        benchmark, label = trend.region_median, "the region median"
+        text = _("%(name)s is %(score)s, %(gap)s points below the region median at %(benchmark)s.")
+        benchmark = trend.region_median
     elif trend.chain_top_quartile is not None and trend.score < trend.chain_top_quartile:
-        benchmark, label = trend.chain_top_quartile, "the chain's top quarter"
+        text = _(
+            "%(name)s is %(score)s, %(gap)s points below the chain's top quarter at %(benchmark)s."
+        )
+        benchmark = trend.chain_top_quartile
     else:
-        return f"{name} is your lowest category this week at {trend.score:.1f}; keep it moving."
-    return (
-        f"{name} is {trend.score:.1f}, {benchmark - trend.score:.1f} points below {label} "
-        f"at {benchmark:.1f}."
-    )
+        return (
+            _("%(name)s is your lowest category this week at %(score)s; keep it moving.") % values
+        )
+    return text % (values | {"gap": _n(benchmark - trend.score), "benchmark": _n(benchmark)})

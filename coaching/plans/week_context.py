@@ -104,7 +104,7 @@ def load_week_context(week: dt.date, pairs: Sequence[tuple[int, int]]) -> WeekCo
             recent_focus[key].update(item["category"] for item in plan.focus)
     modules = list(
         TrainingModule.objects.filter(status=TrainingModule.Status.PUBLISHED).select_related(
-            "category", "secondary_category"
+            "category", "secondary_category", "translation_of"
         )
     )
     completed = defaultdict(set)
@@ -146,6 +146,8 @@ def candidate_of(module: TrainingModule) -> Candidate:
         module.body,
         module.category.code,
         secondary.code if secondary else None,
+        module.language,
+        module.translation_of.slug if module.translation_of_id else "",
     )
 
 

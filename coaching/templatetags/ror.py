@@ -1,10 +1,14 @@
 """Template helpers: charts (server-rendered SVG), trend arrows, bands, signed numbers."""
 
 from django import template
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext as _
 
-from scoring import charts
-from scoring.weeks import week_label as _week_label
+from scoring import charts, numbers
+from scoring.weeks import week_label as _iso_week
+from scoring.weeks import week_of
 
 register = template.Library()
 
@@ -15,12 +19,18 @@ register.filter("arrow_label", charts.arrow_label)
 
 @register.filter
 def signed(value) -> str:
-    return "" if value is None else f"{value:+.1f}"
+    return "" if value is None else numbers.signed(value)
 
 
 @register.filter
 def week_label(value) -> str:
-    return _week_label(value) if hasattr(value, "isocalendar") else ""
+    """The week as people say it ("week of 23 Nov"), in the reader's language."""
+    return week_of(value) if hasattr(value, "isocalendar") else ""
+
+
+@register.filter
+def iso_week(value) -> str:
+    return _iso_week(value) if hasattr(value, "isocalendar") else ""
 
 
 @register.filter
@@ -44,7 +54,7 @@ def sparkline(values, uid: str, label: str) -> SafeString:
 def category_bars(trends, uid: str, title: str) -> SafeString:
     """One bar per category: the score, its change, the chain median as the tick."""
     rows = [
-        charts.BarRow(t.category.name, t.score, t.change, t.chain_median, charts.band(t.score))
+        charts.BarRow(t.category.label, t.score, t.change, t.chain_median, charts.band(t.score))
         for t in trends
     ]
     return charts.score_bars(rows, uid=uid, title=title)
@@ -54,14 +64,27 @@ def category_bars(trends, uid: str, title: str) -> SafeString:
 def category_line(page, category, uid: str) -> SafeString:
     """A category's last weeks at one store, with its managers' goal targets drawn in."""
     targets = [
-        charts.Target(f"Goal {p.target:g} by {p.goal.due_date:%d %b}", p.target, p.goal.due_date)
+        charts.Target(
+            _("Goal %(target)s by %(due)s")
+            % {
+                "target": numbers.decimal(p.target),
+                "due": date_format(p.goal.due_date, gettext("j M")),
+            },
+            p.target,
+            p.goal.due_date,
+        )
         for p in page.goals
         if p.goal.category_id == category.id
     ]
     return charts.line_chart(
-        [charts.Series(category.name, page.series.get(category.id, []))],
+        [charts.Series(category.label, page.series.get(category.id, []))],
         uid=uid,
-        title=f"{category.name} at {page.store.name}, last {len(page.weeks)} weeks",
+        title=ngettext(
+            "%(category)s at %(store)s, last %(count)d week",
+            "%(category)s at %(store)s, last %(count)d weeks",
+            len(page.weeks),
+        )
+        % {"category": category.label, "store": page.store.name, "count": len(page.weeks)},
         weeks=page.weeks,
         targets=targets,
     )
@@ -74,6 +97,15 @@ def ror_line(weeks, values, uid: str, title: str) -> SafeString:
     )
 
 
+# A goal's status as people read it (`coaching.goals.selectors.GoalProgress.status`).
+STATUS_LABELS = {
+    "on_track": gettext_lazy("On track"),
+    "at_risk": gettext_lazy("At risk"),
+    "off_track": gettext_lazy("Off track"),
+    "no_data": gettext_lazy("No data"),
+}
+
+
 @register.filter
 def status_label(status: str) -> str:
-    return status.replace("_", " ").capitalize()
+    return str(STATUS_LABELS.get(status, status.replace("_", " ").capitalize()))

@@ -25,7 +25,7 @@ def test_a_listed_model_is_costed_at_its_price_and_others_at_the_default(setting
 def test_prices_come_from_the_environment(monkeypatch):
     import importlib
 
-    import config.settings as shipped
+    import config.settings_coaching as shipped
 
     monkeypatch.setenv("COACH_PRICES", "smollm2=0/0,house-model=0.5/1.5")
     try:

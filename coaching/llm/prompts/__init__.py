@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 
 HERE = Path(__file__).parent
-WEEKLY_PLAN = "weekly_plan.v3"
+WEEKLY_PLAN = "weekly_plan.v4"
 MODULE_DRAFT = "module_draft.v1"
 REPAIR = "repair.v1"  # follows the task's own prompt on the one repair attempt
 

@@ -32,7 +32,7 @@ def chain() -> Chain:
     seed_coached_store(store)
     seed_peer_store(peers[0], 75.0)
     seed_peer_store(peers[1], 78.0)
-    assert load_demo_modules() == 16
+    assert load_demo_modules() == 48
     return Chain(manager, store, peers)
 
 

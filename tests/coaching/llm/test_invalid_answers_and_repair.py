@@ -232,9 +232,9 @@ def test_the_repair_prompt_is_a_versioned_file_recorded_on_the_repair_call(chain
     plan = the_plan(chain)
     assert_ready(plan)
     first, repair = plan.llm_calls.order_by("id")
-    assert (first.prompt_version, first.attempt) == ("weekly_plan.v3", 1)
-    assert (repair.prompt_version, repair.attempt) == ("weekly_plan.v3+repair.v1", 2)
-    assert plan.prompt_version == "weekly_plan.v3"  # the plan names its task's prompt
+    assert (first.prompt_version, first.attempt) == ("weekly_plan.v4", 1)
+    assert (repair.prompt_version, repair.attempt) == ("weekly_plan.v4+repair.v1", 2)
+    assert plan.prompt_version == "weekly_plan.v4"  # the plan names its task's prompt
     problem = first.error
     assert problem.startswith("off-schema answer: tips.0.module_slug: Input should be ")
     assert problem.endswith(", got 'made-up'")

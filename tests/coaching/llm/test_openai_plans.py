@@ -43,7 +43,7 @@ def test_good_answer_is_stored_with_its_call(chain, llm):
     assert dict(result.counts) == {"created": 1}
     plan = the_plan(chain)
     assert_ready(plan)
-    assert plan.prompt_version == "weekly_plan.v3"
+    assert plan.prompt_version == "weekly_plan.v4"
     tips = list(plan.tips.order_by("order").select_related("category", "module"))
     assert [t.order for t in tips] == [1, 2]
     for tip, item in zip(tips, plan.focus, strict=True):
@@ -67,7 +67,7 @@ def test_good_answer_is_stored_with_its_call(chain, llm):
         "ok",
         1,
     )
-    assert call.purpose == "weekly_plan" and call.prompt_version == "weekly_plan.v3"
+    assert call.purpose == "weekly_plan" and call.prompt_version == "weekly_plan.v4"
     assert call.tokens_in > 0 and call.tokens_out > 0 and call.cost_usd > 0
     assert call.error == ""
 
@@ -77,7 +77,7 @@ def test_good_answer_is_stored_with_its_call(chain, llm):
     assert body["model"] == "fake-model"
     assert body["max_completion_tokens"] > 0
     system, user = body["messages"]
-    assert system == {"role": "system", "content": prompts.load("weekly_plan.v3")}
+    assert system == {"role": "system", "content": prompts.load("weekly_plan.v4")}
     assert user["role"] == "user"
     data = plan_data(body)
     assert data["manager_first_name"] == "Alex"

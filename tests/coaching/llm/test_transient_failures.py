@@ -99,7 +99,7 @@ def test_a_transient_failure_on_the_repair_attempt_retries_the_repair(chain, llm
     assert_ready(plan)
     assert call_log(plan) == [("openai", "invalid"), ("openai", "transient"), ("openai", "ok")]
     versions = list(plan.llm_calls.order_by("id").values_list("prompt_version", flat=True))
-    assert versions == ["weekly_plan.v3"] + ["weekly_plan.v3+repair.v1"] * 2
+    assert versions == ["weekly_plan.v4"] + ["weekly_plan.v4+repair.v1"] * 2
     # The retry is the same repair request, not a fresh first answer.
     assert llm.requests[2]["messages"] == llm.requests[1]["messages"]
     assert len(llm.requests[2]["messages"]) == 4

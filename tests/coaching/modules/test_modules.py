@@ -223,15 +223,22 @@ def test_a_module_without_a_quiz_is_not_published(people):
 
 
 def test_demo_library_has_two_published_modules_per_category_and_reloads_without_new_versions():
-    assert load_demo_modules() == 16
-    assert load_demo_modules() == 16
+    assert load_demo_modules() == 48  # 16 in English, each in French and Spanish too
+    assert load_demo_modules() == 48
     for category in Category.objects.all():
-        published = TrainingModule.objects.filter(category=category, status=Status.PUBLISHED)
+        published = TrainingModule.objects.filter(
+            category=category, status=Status.PUBLISHED, language="en"
+        )
         assert published.count() >= 2, category.code
         for module in published:
             assert module.body.count("\n## ") >= 2 and len(module.body) > 1500
             assert authoring.validate_quiz(module.quiz) == module.quiz
-    assert ModuleVersion.objects.count() == 16
+            versions = {t.language: t for t in module.translations.all()}
+            assert set(versions) == {"fr", "es"}, module.slug
+            for version in versions.values():  # the same quiz, its answers where they were
+                assert [q["answer"] for q in version.quiz] == [q["answer"] for q in module.quiz]
+                assert version.body.count("\n## ") == module.body.count("\n## ")
+    assert ModuleVersion.objects.count() == 48
 
 
 # --- the AI draft ------------------------------------------------------------------------------
