@@ -9,6 +9,7 @@ from .models import (
     LLMCall,
     ModuleCompletion,
     ModuleVersion,
+    Nudge,
     TrainingModule,
     WeeklyPlan,
 )
@@ -214,3 +215,11 @@ class LeadSummaryAdmin(admin.ModelAdmin):
     list_display = ["lead", "week", "sent_at"]
     list_filter = ["week"]
     list_select_related = ["lead"]
+
+
+@admin.register(Nudge)
+class NudgeAdmin(admin.ModelAdmin):
+    list_display = ["manager", "store", "week", "kind", "sent_by", "open_tips", "sent_at"]
+    list_filter = ["kind", "week"]
+    list_select_related = ["manager", "store", "sent_by"]
+    readonly_fields = ["created_at", "sent_at", "attempts"]

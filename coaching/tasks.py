@@ -8,6 +8,7 @@ InterfaceError: it is retried with backoff (the same task id, so it takes its cl
 
 import datetime as dt
 import logging
+from smtplib import SMTPException
 
 from celery import shared_task
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from scoring.weeks import week_start
 
+from .nudges import services as nudge_services
 from .plans import batch, schedule
 from .tracking import chain
 from .tracking import services as tracking_services
@@ -93,3 +95,37 @@ def refresh_analyses() -> int:
     """Hourly: the regions' impact reports, the chain's drivers and the overviews, ready before
     anyone asks."""
     return tracking_services.refresh_analyses() + chain.warm_overviews()
+
+
+# A mail server that refuses or drops the connection: that one nudge is tried again a little later
+# (its row counts the attempts and is marked sent only once the mail went out).
+RETRY_ON_MAIL_ERRORS = {
+    **RETRY_ON_DATABASE_ERRORS,
+    "autoretry_for": (OperationalError, InterfaceError, SMTPException, OSError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "max_retries": 4,
+}
+
+
+def _moment(now: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(now) if now else None
+
+
+@shared_task(acks_late=True, **RETRY_ON_DATABASE_ERRORS)
+def send_nudges(now: str | None = None) -> int:
+    """Hourly at :15: one task per manager due a mid-week nudge (their store's NUDGE_WEEKDAY from
+    NUDGE_HOUR), so one mail failure is retried alone. `now` (ISO) replays a moment; each nudge
+    is then judged at it too, else at the time its own task runs."""
+    return nudge_services.send_due_nudges(
+        _moment(now) or timezone.now(),
+        lambda manager, store, week: send_one_nudge.delay(manager, store, week.isoformat(), now),
+    )
+
+
+@shared_task(acks_late=True, **RETRY_ON_MAIL_ERRORS)
+def send_one_nudge(manager_id: int, store_id: int, week: str, now: str | None = None) -> bool:
+    """Once per manager, store and week, however often it is delivered or retried."""
+    return nudge_services.send_nudge(
+        manager_id, store_id, dt.date.fromisoformat(week), now=_moment(now)
+    )

@@ -3,7 +3,9 @@ from django.urls import path
 from .goals import views as goals
 from .modules import studio
 from .modules import views as modules
+from .nudges import views as nudges
 from .plans import views as plans
+from .preferences import views as preferences
 from .tracking import views as tracking
 
 urlpatterns = [
@@ -20,8 +22,11 @@ urlpatterns = [
     path("regions/<slug:code>/", tracking.region_dashboard, name="region"),
     path("regions/<slug:code>/history.csv", tracking.region_history_csv, name="region-history-csv"),
     path("regions/<slug:code>/impact.csv", tracking.region_impact_csv, name="region-impact-csv"),
+    # Before the store page: its `path` converter would take "CODE/nudge" for a store code.
+    path("stores/<path:code>/nudge/", nudges.store_nudge, name="store-nudge"),
     # `path`: a store code holding "/" still has a page (and its region's dashboard a link to it).
     path("stores/<path:code>/", tracking.store_detail, name="store"),
+    path("settings/", preferences.settings_page, name="settings"),
     path("studio/", studio.module_index, name="studio"),
     path("studio/new/", studio.module_create, name="studio-new"),
     path("studio/draft/", studio.module_draft, name="studio-draft"),

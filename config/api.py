@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.response import Response
@@ -41,7 +43,10 @@ class ScopedQuerysetMixin:
 class WeekField(serializers.Field):
     """An ISO week in and out: "2026-W48" (any date in the week is accepted too)."""
 
-    default_error_messages = {"invalid": "Expected an ISO week such as 2026-W48: {reason}"}
+    default_error_messages = {
+        # Translators: {reason} says what is wrong with the week given; keep it as it is.
+        "invalid": gettext_lazy("Expected an ISO week such as 2026-W48: {reason}")
+    }
 
     def to_internal_value(self, data) -> dt.date:
         try:
@@ -61,9 +66,13 @@ def int_param(request, name: str, *, default: int, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise DjangoValidationError({name: f"{name} must be a whole number"}) from None
+        # Translators: the name of a query parameter, as it is in the URL ("horizon").
+        message = _("%(name)s must be a whole number") % {"name": name}
+        raise DjangoValidationError({name: message}) from None
     if not low <= value <= high:
-        raise DjangoValidationError({name: f"{name} must be between {low} and {high}"})
+        # Translators: the name of a query parameter, as it is in the URL ("horizon").
+        message = _("%(name)s must be between %(low)s and %(high)s")
+        raise DjangoValidationError({name: message % {"name": name, "low": low, "high": high}})
     return value
 
 
@@ -95,7 +104,7 @@ class Pagination(pagination.PageNumberPagination):
 class RequestTooLarge(exceptions.APIException):
     status_code = 413
     default_code = "request_too_large"
-    default_detail = "The request body is too large."
+    default_detail = gettext_lazy("The request body is too large.")
 
 
 def _hostile_body(exc) -> exceptions.APIException | None:
@@ -103,17 +112,32 @@ def _hostile_body(exc) -> exceptions.APIException | None:
     parsing it runs out of stack (a RecursionError raised while parsing, not elsewhere)."""
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return RequestTooLarge(f"The request body is over the limit of {limit} bytes.")
+        return RequestTooLarge(
+            ngettext(
+                # Translators: English keeps one form for every count; give each of your language's.
+                "The request body is over the limit of %(limit)s bytes.",
+                "The request body is over the limit of %(limit)s bytes.",
+                limit,
+            )
+            % {"limit": limit}
+        )
     if isinstance(exc, TooManyFieldsSent):
         limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
         return exceptions.ParseError(
-            f"The request holds more than {limit} fields.", code="too_many_fields"
+            ngettext(
+                # Translators: English keeps one form for every count; give each of your language's.
+                "The request holds more than %(limit)s fields.",
+                "The request holds more than %(limit)s fields.",
+                limit,
+            )
+            % {"limit": limit},
+            code="too_many_fields",
         )
     if isinstance(exc, RecursionError) and any(
         frame.f_globals.get("__name__", "").startswith(("json", "rest_framework.parsers"))
-        for frame, _ in traceback.walk_tb(exc.__traceback__)
+        for frame, _lineno in traceback.walk_tb(exc.__traceback__)
     ):
-        return exceptions.ParseError("JSON parse error - the data is nested too deeply.")
+        return exceptions.ParseError(_("JSON parse error - the data is nested too deeply."))
     return None
 
 
@@ -136,14 +160,16 @@ def exception_handler(exc, context):
     elif isinstance(exc, DataError):
         # Input the database refuses (PostgreSQL rejects NUL characters in text, say) is a bad
         # request, whichever field or URL it came in through.
-        exc = exceptions.ValidationError({"non_field_errors": ["the request holds invalid data"]})
+        exc = exceptions.ValidationError(
+            {"non_field_errors": [_("the request holds invalid data")]}
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     error = {"status": response.status_code, "code": _code(exc)}
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
-        error["detail"] = "The request is not valid; see fields."
+        error["detail"] = _("The request is not valid; see fields.")
         error["fields"] = data if isinstance(data, dict) else {"non_field_errors": data}
     else:
         error["detail"] = data.get("detail", data) if isinstance(data, dict) else data
@@ -173,7 +199,10 @@ def computed_response(result, serializer_class) -> Response:
     computed and whether a newer one is on its way; 202 while there is none yet."""
     if result.value is None:
         return Response(
-            {"status": "computing", "detail": "the analysis is being computed; ask again shortly"},
+            {
+                "status": "computing",
+                "detail": _("the analysis is being computed; ask again shortly"),
+            },
             status=202,
         )
     data = serializer_class(result.value).data

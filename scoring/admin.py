@@ -43,7 +43,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "region", "timezone"]
+    list_display = ["code", "name", "region", "timezone", "language"]
     list_filter = ["region"]
     search_fields = ["code", "name"]
     list_select_related = ["region"]
@@ -51,7 +51,7 @@ class StoreAdmin(admin.ModelAdmin):
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "role"]
+    list_display = ["user", "role", "language", "nudges"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__email"]
     filter_horizontal = ["stores", "regions"]

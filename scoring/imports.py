@@ -22,6 +22,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import Category, ChangeKind, Source, Store
 from .staging import find_duplicates, record_staged_change, stage_rows, staging_writer
@@ -40,7 +42,7 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return _("line %(line)s: %(message)s") % {"line": self.line, "message": self.message}
 
 
 @dataclass
@@ -69,10 +71,36 @@ class ImportResult:
         bisect.insort(self.errors, RowError(line, message), key=attrgetter("line"))
 
     def summary(self) -> str:
-        verb = "would be" if self.dry_run else "were"
+        counts = {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+        }
+        if self.dry_run:
+            return (
+                ngettext(
+                    # Translators: the form follows the number of rows read; English keeps one
+                    # form for every count, give each of your language's.
+                    "%(rows)s rows read: %(created)s would be created, %(updated)s would be "
+                    "updated, %(unchanged)s unchanged.",
+                    "%(rows)s rows read: %(created)s would be created, %(updated)s would be "
+                    "updated, %(unchanged)s unchanged.",
+                    self.rows,
+                )
+                % counts
+            )
         return (
-            f"{self.rows} rows read: {self.created} {verb} created, {self.updated} {verb} "
-            f"updated, {self.unchanged} unchanged."
+            ngettext(
+                # Translators: the form follows the number of rows read; English keeps one
+                # form for every count, give each of your language's.
+                "%(rows)s rows read: %(created)s were created, %(updated)s were updated, "
+                "%(unchanged)s unchanged.",
+                "%(rows)s rows read: %(created)s were created, %(updated)s were updated, "
+                "%(unchanged)s unchanged.",
+                self.rows,
+            )
+            % counts
         )
 
 
@@ -96,7 +124,12 @@ def dating_window(current_week: dt.date, *, by, backdate_weeks: int | None) -> W
 
 
 def too_far_back(week: dt.date, weeks: int) -> str:
-    return f"week {week_label(week)} is more than {weeks} weeks back"
+    return ngettext(
+        # Translators: English keeps one form for every count; give each of your language's.
+        "week %(week)s is more than %(count)s weeks back",
+        "week %(week)s is more than %(count)s weeks back",
+        weeks,
+    ) % {"week": week_label(week), "count": weeks}
 
 
 def row_cap(by) -> int | None:
@@ -129,7 +162,11 @@ def import_scores(
         _create_staging()  # inside the transaction, so an exception's rollback removes it too
         if _stage_rows(stream, result, window, stores, row_cap(by)):
             find_duplicates(
-                result, table=STAGING, key=_KEY, what=" (same store, week, category, source)"
+                result,
+                table=STAGING,
+                key=_KEY,
+                # Translators: follows "duplicate of line N".
+                what=_(" (same store, week, category, source)"),
             )
         if result.ok:
             _count_changes(result)
@@ -156,13 +193,16 @@ def decoded_lines(stream: BinaryIO, result: ImportResult) -> Iterator[str]:
         if len(raw) > limit and len(raw.rstrip(b"\r\n")) > limit:
             while raw and not raw.endswith(b"\n"):
                 raw = readline(65536)
-            result.add_error(number, f"longer than {limit} bytes")
+            # Translators: English keeps one form for every count; give each of your language's.
+            message = ngettext("longer than %(limit)s bytes", "longer than %(limit)s bytes", limit)
+            result.add_error(number, message % {"limit": limit})
             yield "\n"
             continue
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            result.add_error(number, f"not valid UTF-8 ({exc.reason})")
+            # Translators: the decoder's reason, in English ("invalid start byte").
+            result.add_error(number, _("not valid UTF-8 (%(reason)s)") % {"reason": exc.reason})
             yield raw.decode("utf-8", errors="replace")
 
 
@@ -172,8 +212,15 @@ def _stage_rows(stream: BinaryIO, result: ImportResult, window: Window, stores, 
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
-        empty = "the file is empty; expected a header row " + _expected()
-        result.add_error(1, f"unreadable header ({exc})" if isinstance(exc, csv.Error) else empty)
+        if isinstance(exc, csv.Error):
+            # Translators: the CSV reader's reason, in English.
+            message = _("unreadable header (%(reason)s)") % {"reason": exc}
+        else:
+            # Translators: followed by the column names, which stay as they are.
+            message = _("the file is empty; expected a header row %(columns)s") % {
+                "columns": _expected()
+            }
+        result.add_error(1, message)
         return False
     if (columns := _read_header(header, result)) is None:
         return False
@@ -196,15 +243,41 @@ def _read_header(header: list[str], result: ImportResult) -> dict[str, int] | No
     problems = []
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if missing:
-        problems.append(f"missing column(s): {', '.join(missing)}")
+        problems.append(
+            ngettext(
+                # Translators: English keeps one form for every count; give each of your language's.
+                "missing column(s): %(columns)s",
+                "missing column(s): %(columns)s",
+                len(missing),
+            )
+            % {"columns": ", ".join(missing)}
+        )
     unknown = [n for n in names if n not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if unknown:
-        problems.append(f"unknown column(s): {', '.join(repr(n) for n in unknown)}")
+        problems.append(
+            ngettext(
+                # Translators: English keeps one form for every count; give each of your language's.
+                "unknown column(s): %(columns)s",
+                "unknown column(s): %(columns)s",
+                len(unknown),
+            )
+            % {"columns": ", ".join(repr(n) for n in unknown)}
+        )
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        problems.append(f"repeated column(s): {', '.join(repeated)}")
+        problems.append(
+            ngettext(
+                # Translators: English keeps one form for every count; give each of your language's.
+                "repeated column(s): %(columns)s",
+                "repeated column(s): %(columns)s",
+                len(repeated),
+            )
+            % {"columns": ", ".join(repeated)}
+        )
     if problems:
-        result.add_error(1, "; ".join(problems) + f"; expected {_expected()}")
+        # Translators: follows the problems with the header; the column names stay as they are.
+        expected = _("expected %(columns)s") % {"columns": _expected()}
+        result.add_error(1, "; ".join([*problems, expected]))
         return None
     return {name: index for index, name in enumerate(names)}
 
@@ -235,9 +308,10 @@ class _RowValidator:
         try:
             week = parse_week(text)
         except ValueError as exc:
-            return None, f"bad week: {exc}"
+            # Translators: the reason says what is wrong with the week given.
+            return None, _("bad week: %(reason)s") % {"reason": exc}
         if week > self.window.current_week:
-            return None, f"week {text!r} is in the future"
+            return None, _("week %(week)s is in the future") % {"week": repr(text)}
         if self.window.oldest is not None and week < self.window.oldest:
             return None, too_far_back(week, self.window.weeks_back)
         return self.adapt_week(week), None
@@ -278,7 +352,12 @@ class _RowValidator:
     def explain(self, fields: list[str]) -> tuple | str:
         """The staged tuple for a good row, or every reason the row is bad."""
         if len(fields) != len(self.columns):
-            return f"expected {len(self.columns)} fields, found {len(fields)}"
+            return ngettext(
+                # Translators: English keeps one form for every count; give each of your language's.
+                "expected %(expected)s fields, found %(found)s",
+                "expected %(expected)s fields, found %(found)s",
+                len(self.columns),
+            ) % {"expected": len(self.columns), "found": len(fields)}
         value = {name: fields[index].strip() for name, index in self.columns.items()}
         for name in ("store_code", "category"):  # no code starts with ': see csv_safety
             value[name] = _code(value[name])
@@ -286,10 +365,12 @@ class _RowValidator:
 
         store_id = self.stores.get(value["store_code"])
         if store_id is None:
-            problems.append(f"unknown store {value['store_code']!r}")
+            problems.append(_("unknown store %(store)s") % {"store": repr(value["store_code"])})
         category_id = self.categories.get(value["category"].lower())
         if category_id is None:
-            problems.append(f"unknown category {value['category']!r}")
+            problems.append(
+                _("unknown category %(category)s") % {"category": repr(value["category"])}
+            )
         week, week_problem = self.week(value["week"])
         if week_problem:
             problems.append(week_problem)
@@ -298,10 +379,17 @@ class _RowValidator:
             problems.append(_score_problem(value["score"]))
         responses = self.responses(value.get("responses") or "")
         if responses == _BAD_RESPONSES:
-            problems.append(f"responses {value['responses']!r} is not a whole number above 0")
+            problems.append(
+                _("responses %(responses)s is not a whole number above 0")
+                % {"responses": repr(value["responses"])}
+            )
         source = (value.get("source") or Source.IMPORT).lower()
         if source not in self.sources:
-            problems.append(f"unknown source {value['source']!r} (one of {self.one_of})")
+            problems.append(
+                # Translators: the sources' codes stay as they are.
+                _("unknown source %(source)s (one of %(choices)s)")
+                % {"source": repr(value["source"]), "choices": self.one_of}
+            )
         if problems:
             return "; ".join(problems)
         return (store_id, category_id, week, source, score, responses)
@@ -331,8 +419,8 @@ def _score_problem(text: str) -> str:
     try:
         Decimal(text)
     except (InvalidOperation, ValueError):
-        return f"score {text!r} is not a number"
-    return f"score {text!r} is outside 0-100"
+        return _("score %(score)s is not a number") % {"score": repr(text)}
+    return _("score %(score)s is outside 0-100") % {"score": repr(text)}
 
 
 def _responses(text: str) -> int | None:

@@ -14,6 +14,8 @@ from typing import BinaryIO
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .imports import (
     ImportResult,
@@ -50,10 +52,13 @@ def import_kpis(
     try:
         header = [h.strip().lower() for h in next(reader)]
     except (StopIteration, csv.Error):
-        result.add_error(1, f"expected a header row: {','.join(COLUMNS)}")
+        # Translators: followed by the column names, which stay as they are.
+        message = _("expected a header row: %(columns)s") % {"columns": ",".join(COLUMNS)}
+        result.add_error(1, message)
         return result
     if header != COLUMNS:
-        result.add_error(1, f"expected the header {','.join(COLUMNS)}")
+        # Translators: followed by the column names, which stay as they are.
+        result.add_error(1, _("expected the header %(columns)s") % {"columns": ",".join(COLUMNS)})
         return result
     with transaction.atomic():
         _create_staging()  # inside the transaction, so an exception's rollback removes it too
@@ -76,30 +81,42 @@ def import_kpis(
 def _reading(fields: list[str], stores: dict[str, int], current: Window) -> tuple | str:
     """The staged (store_id, week, kpi, value) of a good row, or the reason the row is bad."""
     if len(fields) != len(COLUMNS):
-        return f"expected {len(COLUMNS)} fields, found {len(fields)}"
+        return ngettext(
+            # Translators: English keeps one form for every count; give each of your language's.
+            "expected %(expected)s fields, found %(found)s",
+            "expected %(expected)s fields, found %(found)s",
+            len(COLUMNS),
+        ) % {"expected": len(COLUMNS), "found": len(fields)}
     code, week_text, kpi, value_text = (f.strip() for f in fields)
     code = code.removeprefix("'")  # our exports' formula guard (csv_safety), or a text marker
     problems = []
     if code not in stores:
-        problems.append(f"unknown store {code!r}")
+        problems.append(_("unknown store %(store)s") % {"store": repr(code)})
     week = None
     try:
         week = parse_week(week_text)
         if week > current.current_week:
-            problems.append(f"week {week_text!r} is in the future")
+            problems.append(_("week %(week)s is in the future") % {"week": repr(week_text)})
         elif current.oldest is not None and week < current.oldest:
             problems.append(too_far_back(week, current.weeks_back))
     except ValueError as exc:
-        problems.append(f"bad week: {exc}")
+        # Translators: the reason says what is wrong with the week given.
+        problems.append(_("bad week: %(reason)s") % {"reason": exc})
     if kpi.lower() not in Kpi.values:
-        problems.append(f"unknown kpi {kpi!r} (one of {', '.join(Kpi.values)})")
+        problems.append(
+            # Translators: the KPIs' codes stay as they are.
+            _("unknown kpi %(kpi)s (one of %(choices)s)")
+            % {"kpi": repr(kpi), "choices": ", ".join(Kpi.values)}
+        )
     value = None
     try:
         value = Decimal(value_text)
         if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
-            problems.append(f"value {value_text!r} must be a number from 0")
+            problems.append(
+                _("value %(value)s must be a number from 0") % {"value": repr(value_text)}
+            )
     except InvalidOperation:
-        problems.append(f"value {value_text!r} is not a number")
+        problems.append(_("value %(value)s is not a number") % {"value": repr(value_text)})
     if problems:
         return "; ".join(problems)
     ops = connection.ops

@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Avg, Case, Count, Max, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework.authtoken.models import Token
 
 from . import maths
@@ -75,7 +77,7 @@ def assign_role(
 
     Every role change goes through here, the Django admin's included, so a demoted admin or lead
     keeps no group or flag of the old role."""
-    profile, _ = Profile.objects.update_or_create(user=user, defaults={"role": role})
+    profile, _created = Profile.objects.update_or_create(user=user, defaults={"role": role})
     user.profile = profile  # refresh the instance's cached profile
     profile.stores.set(stores)
     profile.regions.set(regions)
@@ -100,7 +102,7 @@ def api_token(user, *, rotate: bool = False) -> str:
     """The user's API token, created if needed; `rotate` revokes the old one first."""
     if rotate:
         Token.objects.filter(user=user).delete()
-    token, _ = Token.objects.get_or_create(user=user)
+    token, _created = Token.objects.get_or_create(user=user)
     return token.key
 
 
@@ -118,10 +120,12 @@ def upsert_scores(rows: Sequence[CategoryScore]) -> None:
 def _check_week(week: dt.date, *, by, backdate_weeks: int | None) -> None:
     """Refuse a week that is not a Monday, or outside the `dating_window`."""
     if week.weekday() != 0:
-        raise ValidationError("week must be the Monday of an ISO week")
+        raise ValidationError(_("week must be the Monday of an ISO week"))
     window = dating_window(week_start(timezone.localdate()), by=by, backdate_weeks=backdate_weeks)
     if week > window.current_week:
-        raise ValidationError({"week": f"week {week_label(week)} is in the future"})
+        raise ValidationError(
+            {"week": _("week %(week)s is in the future") % {"week": week_label(week)}}
+        )
     if window.oldest is not None and week < window.oldest:
         raise ValidationError({"week": too_far_back(week, window.weeks_back)})
 
@@ -143,23 +147,39 @@ def submit_responses(
     each submission and in a `ScoreChange`. At most `SCORE_MAX_RESPONDENTS` respondents a call;
     a person may not date them further back than `SCORE_BACKDATE_WEEKS` (see `dating_window`)."""
     if len(responses) > settings.SCORE_MAX_RESPONDENTS:
-        raise ValidationError(
-            {"responses": f"at most {settings.SCORE_MAX_RESPONDENTS} respondents a call"}
+        most = settings.SCORE_MAX_RESPONDENTS
+        message = ngettext(
+            # Translators: English keeps one form for every count; give each of your language's.
+            "at most %(most)s respondents a call",
+            "at most %(most)s respondents a call",
+            most,
         )
+        raise ValidationError({"responses": message % {"most": most}})
     _check_week(week, by=by, backdate_weeks=backdate_weeks)
     questions = {q.id: q for q in Question.objects.filter(active=True)}
     for number, response in enumerate(responses, start=1):
         if not response:
-            raise ValidationError(f"response {number}: no answers")
+            raise ValidationError(_("response %(number)s: no answers") % {"number": number})
         for question_id, value in response.items():
             if question_id not in questions:
-                raise ValidationError(f"response {number}: unknown question {question_id}")
+                raise ValidationError(
+                    _("response %(number)s: unknown question %(question)s")
+                    % {"number": number, "question": question_id}
+                )
             lowest = questions[question_id].lowest
             highest = questions[question_id].scale
             if not isinstance(value, int) or not lowest <= value <= highest:
                 raise ValidationError(
-                    f"response {number}: question {question_id} takes a whole number "
-                    f"{lowest} to {highest}"
+                    _(
+                        "response %(number)s: question %(question)s takes a whole number "
+                        "%(lowest)s to %(highest)s"
+                    )
+                    % {
+                        "number": number,
+                        "question": question_id,
+                        "lowest": lowest,
+                        "highest": highest,
+                    }
                 )
     submissions = Submission.objects.bulk_create(
         [Submission(store=store, week=week, submitted_by=by) for _ in responses]
@@ -238,9 +258,9 @@ def record_metrics(readings: Sequence[MetricInput], *, by=None, via: str = "comm
     """
     for reading in readings:
         if reading.metric not in METRICS:
-            raise ValidationError(f"unknown metric {reading.metric!r}")
+            raise ValidationError(_("unknown metric %(metric)s") % {"metric": repr(reading.metric)})
         if reading.week.weekday() != 0:
-            raise ValidationError("week must be the Monday of an ISO week")
+            raise ValidationError(_("week must be the Monday of an ISO week"))
     MetricReading.objects.bulk_create(
         [
             MetricReading(

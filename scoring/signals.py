@@ -1,5 +1,6 @@
 """A password change revokes the user's API token: whoever held the old password may have taken it.
-A change of the scores queues the overviews' warm-up (`snapshots`) once it is committed."""
+A change of the scores queues the overviews' warm-up (`snapshots`) once it is committed. A
+store's or a profile's new language is read at once, not after the cached one expires."""
 
 from django.conf import settings
 from django.db import transaction
@@ -7,7 +8,8 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from rest_framework.authtoken.models import Token
 
-from .models import ScoreChange
+from .languages import forget_language
+from .models import Profile, ScoreChange, Store
 from .snapshots import queue_warm_up
 
 
@@ -29,3 +31,15 @@ def revoke_token_on_password_change(sender, instance, raw=False, update_fields=N
 def warm_overviews_after_a_change(sender, instance, created=False, raw=False, **kwargs):
     if created and not raw:
         transaction.on_commit(queue_warm_up)
+
+
+@receiver(post_save, sender=Profile, dispatch_uid="scoring.profile_language")
+def forget_profile_language(sender, instance, raw=False, **kwargs):
+    if not raw:
+        forget_language([instance.user_id])
+
+
+@receiver(post_save, sender=Store, dispatch_uid="scoring.store_language")
+def forget_store_language(sender, instance, created=False, raw=False, **kwargs):
+    if not (created or raw):
+        forget_language(instance.managers.values_list("user_id", flat=True))

@@ -3,6 +3,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
@@ -90,11 +91,13 @@ class GoalSerializer(serializers.ModelSerializer):
         if self.instance is not None:
             for fixed in ("store", "category"):
                 if fixed in attrs and attrs[fixed] != getattr(self.instance, fixed):
-                    raise serializers.ValidationError({fixed: "cannot change; create a new goal"})
+                    raise serializers.ValidationError(
+                        {fixed: _("cannot change; create a new goal")}
+                    )
             status = self.initial_data.get("status") if hasattr(self, "initial_data") else None
             if status is not None and status != self.instance.status:
                 raise serializers.ValidationError(
-                    {"status": "a goal is closed with POST /api/v1/goals/{id}/close/"}
+                    {"status": _("a goal is closed with POST /api/v1/goals/{id}/close/")}
                 )
         return attrs
 
@@ -135,7 +138,7 @@ class GoalViewSet(ScopedQuerysetMixin, viewsets.ModelViewSet):
     def perform_create(self, serializer):
         data = serializer.validated_data
         if role_of(self.request.user) != Role.STORE_MANAGER:
-            raise PermissionDenied("goals belong to store managers")
+            raise PermissionDenied(_("goals belong to store managers"))
         serializer.instance = services.create_goal(
             manager=self.request.user,
             store=data["store"],

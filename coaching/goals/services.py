@@ -8,6 +8,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from scoring.models import Category, Store
 from scoring.selectors import latest_scored_week, store_trends
@@ -22,7 +25,13 @@ def _intent(text: str) -> str:
     text = text.strip()
     if len(text) > MAX_INTENT:
         raise ValidationError(
-            f"the goal's text must be at most {MAX_INTENT} characters, got {len(text)}"
+            ngettext(
+                # Translators: English keeps one form for every count; give each of your language's.
+                "the goal's text must be at most %(most)s characters, got %(length)s",
+                "the goal's text must be at most %(most)s characters, got %(length)s",
+                MAX_INTENT,
+            )
+            % {"most": MAX_INTENT, "length": len(text)}
         )
     return text
 
@@ -37,13 +46,25 @@ def _room_for_another(manager, store: Store) -> None:
     )
     if len(active.values_list("pk", flat=True)) >= most:
         raise ValidationError(
-            f"at most {most} active goals per store; close or drop one before adding another"
+            ngettext(
+                # Translators: English keeps one form for every count; give each of your language's.
+                "at most %(most)s active goals per store; close or drop one before adding another",
+                "at most %(most)s active goals per store; close or drop one before adding another",
+                most,
+            )
+            % {"most": most}
         )
+
+
+def _one_place(value: float) -> str:
+    """`f"{value:.1f}"` with the active language's decimal separator (rounded first, as
+    number_format cuts a float's digits rather than rounding them)."""
+    return number_format(round(value, 1), 1)
 
 
 def _target(value) -> Decimal:
     if not 0 <= float(value) <= 100:
-        raise ValidationError("target score must be between 0 and 100")
+        raise ValidationError(_("target score must be between 0 and 100"))
     return Decimal(str(value)).quantize(Decimal("0.1"))
 
 
@@ -67,7 +88,7 @@ def create_goal(
     """A new active goal; the baseline is the store's latest score in the category."""
     target = _target(target_score)
     if due_date <= timezone.localdate():
-        raise ValidationError("due date must be in the future")
+        raise ValidationError(_("due date must be in the future"))
     intent = _intent(intent)
     _room_for_another(manager, store)
     baseline = _latest_score(store, category.id)
@@ -93,12 +114,12 @@ def edit_goal(
     """What an active goal aims at and by when; what is not given stays. Its store, category,
     baseline and status are not edited here."""
     if goal.status != Status.ACTIVE:
-        raise ValidationError("only an active goal can be edited")
+        raise ValidationError(_("only an active goal can be edited"))
     if target_score is not None:
         goal.target_score = _target(target_score)
     if due_date is not None:
         if due_date != goal.due_date and due_date <= timezone.localdate():
-            raise ValidationError("due date must be in the future")
+            raise ValidationError(_("due date must be in the future"))
         goal.due_date = due_date
     if intent is not None:
         goal.intent = _intent(intent)
@@ -119,20 +140,30 @@ def close_goal(goal: Goal, *, status: str) -> Goal:
     if goal.status == status == Status.DROPPED:
         return goal  # dropping twice is harmless (a double click, a retried request)
     if goal.status != Status.ACTIVE:
-        raise ValidationError(f"this goal is already {goal.get_status_display().lower()}")
+        raise ValidationError(
+            # Translators: the goal's status, such as "achieved" or "dropped".
+            _("this goal is already %(status)s") % {"status": goal.get_status_display().lower()}
+        )
     if status == Status.ACHIEVED:
         score = _latest_score(goal.store, goal.category_id)
         if score is None or score < float(goal.target_score):
-            shown = "no score yet" if score is None else f"the latest score is {score:.1f}"
-            raise ValidationError(
-                f"a goal is achieved when the score reaches {goal.target_score}; {shown}"
-            )
+            if score is None:
+                message = _("a goal is achieved when the score reaches %(target)s; no score yet")
+            else:
+                message = _(
+                    "a goal is achieved when the score reaches %(target)s; "
+                    "the latest score is %(score)s"
+                )
+            target = number_format(goal.target_score)
+            latest = None if score is None else _one_place(score)
+            raise ValidationError(message % {"target": target, "score": latest})
     elif status == Status.MISSED:
         if goal.due_date >= timezone.localdate():
-            raise ValidationError("a goal is missed only after its due date")
+            raise ValidationError(_("a goal is missed only after its due date"))
     elif status != Status.DROPPED:
         raise ValidationError(
-            f"a goal can be closed as achieved, missed or dropped, not {status!r}"
+            _("a goal can be closed as achieved, missed or dropped, not %(status)s")
+            % {"status": repr(status)}
         )
     goal.status = status
     goal.save(update_fields=["status"])

@@ -5,6 +5,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from scoring.access import require_role
@@ -20,15 +22,23 @@ manager_only = require_role(Role.STORE_MANAGER)
 
 
 class GoalForm(forms.Form):
-    category = forms.ModelChoiceField(Category.objects.filter(active=True), empty_label=None)
-    target_score = forms.DecimalField(min_value=0, max_value=100, decimal_places=1)
+    category = forms.ModelChoiceField(
+        Category.objects.filter(active=True), empty_label=None, label=gettext_lazy("Category")
+    )
+    target_score = forms.DecimalField(
+        min_value=0, max_value=100, decimal_places=1, label=gettext_lazy("Target score")
+    )
     # A date input only takes ISO dates; the locale's 28/12/2026 would show as an empty field.
-    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    due_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        label=gettext_lazy("Due date"),
+    )
     intent = forms.CharField(
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="In your words: what you want to change and why.",
+        label=gettext_lazy("Intent"),
+        help_text=gettext_lazy("In your words: what you want to change and why."),
     )
 
 
@@ -51,7 +61,7 @@ def goal_list(request):
     store, stores = requested_store(request)
     form = GoalForm(request.POST or None)
     if request.method == "POST" and _save_goal(request, form, store, None):
-        messages.success(request, "Goal added.")
+        messages.success(request, _("Goal added."))
         return redirect(f"{reverse('goals')}?store={store.code}")
     goals = goals_visible_to(request.user).filter(store=store)
     return render(
@@ -76,7 +86,7 @@ def _own_goal(request, pk: int) -> Goal:
 def goal_edit(request, pk: int):
     goal = _own_goal(request, pk)
     if goal.status != Goal.Status.ACTIVE:
-        raise PermissionDenied("only an active goal can be edited")
+        raise PermissionDenied(_("only an active goal can be edited"))
     initial = {
         "category": goal.category,
         "target_score": goal.target_score,
@@ -86,7 +96,7 @@ def goal_edit(request, pk: int):
     form = GoalForm(request.POST or None, initial=initial)
     form.fields["category"].disabled = True
     if request.method == "POST" and _save_goal(request, form, goal.store, goal):
-        messages.success(request, "Goal saved.")
+        messages.success(request, _("Goal saved."))
         return redirect(f"{reverse('goals')}?store={goal.store.code}")
     return render(
         request,
@@ -104,5 +114,5 @@ def goal_drop(request, pk: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("goals")
-    messages.success(request, f"Goal dropped: {goal.category.name}.")
+    messages.success(request, _("Goal dropped: %(category)s.") % {"category": goal.category.name})
     return redirect(f"{reverse('goals')}?store={goal.store.code}")

@@ -28,7 +28,7 @@ def modules_with_versions_readable_by(user) -> QuerySet[TrainingModule]:
     """For the API: each module with its published versions, newest first."""
     return (
         modules_readable_by(user)
-        .select_related("category", "secondary_category", "author")
+        .select_related("category", "secondary_category", "author", "translation_of")
         .prefetch_related(Prefetch("versions", queryset=ModuleVersion.objects.order_by("-version")))
         .order_by("category__display_order", "title")
     )
@@ -55,3 +55,8 @@ def completions_visible_to(user) -> QuerySet[ModuleCompletion]:
 
 def completions_listed_for(user) -> QuerySet[ModuleCompletion]:
     return completions_visible_to(user).select_related("manager").order_by("-completed_at", "id")
+
+
+def module_originals() -> QuerySet[TrainingModule]:
+    """The modules a language version may translate: those that are no translation themselves."""
+    return TrainingModule.objects.filter(translation_of=None)

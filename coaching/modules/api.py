@@ -13,7 +13,7 @@ from scoring.models import Category
 
 from ..models import ModuleCompletion, ModuleVersion, TrainingModule
 from . import services
-from .access import completions_listed_for, modules_with_versions_readable_by
+from .access import completions_listed_for, module_originals, modules_with_versions_readable_by
 from .markdown import render_markdown
 
 
@@ -32,6 +32,10 @@ class ModuleSerializer(serializers.ModelSerializer):
     category = CodeField(slug_field="code", queryset=Category.objects.all())
     secondary_category = CodeField(
         slug_field="code", queryset=Category.objects.all(), required=False, allow_null=True
+    )
+    # A language version names the module it translates (recommendations prefer the reader's).
+    translation_of = CodeField(
+        slug_field="slug", queryset=module_originals(), required=False, allow_null=True
     )
     quiz = QuizQuestionSerializer(many=True, required=False)
     body_html = serializers.SerializerMethodField()
@@ -52,6 +56,8 @@ class ModuleSerializer(serializers.ModelSerializer):
             "body_html",
             "minutes",
             "level",
+            "language",
+            "translation_of",
             "quiz",
             "status",
             "version",
@@ -176,7 +182,7 @@ class ModuleViewSet(ScopedQuerysetMixin, viewsets.ModelViewSet):
     serializer_class = ModuleSerializer
     permission_classes = [permissions.IsAuthenticated, AuthorWrites]
     lookup_field = "slug"
-    filterset_fields = ["status", "level"]
+    filterset_fields = ["status", "level", "language"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_serializer_context(self):

@@ -9,7 +9,10 @@ version and every completion keeps the one it was made on.
 import pydantic
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from scoring.access import stores_visible_to
 from scoring.models import Category, Store
@@ -38,7 +41,11 @@ Status = TrainingModule.Status
 
 def require(user, permission: str) -> None:
     if not (user.is_active and user.has_perm(f"coaching.{permission}")):
-        raise PermissionDenied(f"{user} may not {permission.replace('_', ' ')}")
+        raise PermissionDenied(
+            # Translators: a user name, then a permission as Django names it.
+            _("%(user)s may not %(permission)s")
+            % {"user": user, "permission": permission.replace("_", " ")}
+        )
 
 
 def validate_quiz(quiz) -> list[dict]:
@@ -46,18 +53,34 @@ def validate_quiz(quiz) -> list[dict]:
     try:
         questions = pydantic.TypeAdapter(list[QuizQuestionOut]).validate_python(quiz)
     except pydantic.ValidationError as exc:
-        raise ValidationError(f"quiz: {exc.errors()[0]['msg']}") from exc
+        # Translators: the problem is the validation library's own message, in English.
+        raise ValidationError(_("quiz: %(problem)s") % {"problem": exc.errors()[0]["msg"]}) from exc
     problems = []
     if not QUESTIONS[0] <= len(questions) <= QUESTIONS[1]:
-        problems.append(f"a quiz has {QUESTIONS[0]}-{QUESTIONS[1]} questions, not {len(questions)}")
+        problems.append(
+            _("a quiz has %(fewest)s-%(most)s questions, not %(count)s")
+            % {"fewest": QUESTIONS[0], "most": QUESTIONS[1], "count": len(questions)}
+        )
     for number, q in enumerate(questions, start=1):
         choices = [c.strip() for c in q.choices]
         if not q.question.strip() or not q.explanation.strip():
-            problems.append(f"question {number}: the question and explanation are required")
+            problems.append(
+                _("question %(number)s: the question and explanation are required")
+                % {"number": number}
+            )
         if len(choices) != CHOICES or len(set(choices)) != CHOICES or not all(choices):
-            problems.append(f"question {number}: {CHOICES} different, non-empty choices")
+            problems.append(
+                ngettext(
+                    "question %(number)s: %(count)s different, non-empty choice",
+                    "question %(number)s: %(count)s different, non-empty choices",
+                    CHOICES,
+                )
+                % {"number": number, "count": CHOICES}
+            )
         if not 0 <= q.answer < len(choices):
-            problems.append(f"question {number}: the answer must be one of the choices")
+            problems.append(
+                _("question %(number)s: the answer must be one of the choices") % {"number": number}
+            )
     if problems:
         raise ValidationError(problems)
     return [q.model_dump() for q in questions]
@@ -99,7 +122,7 @@ def edit_module(user, module: TrainingModule, **changes) -> TrainingModule:
     require(user, "change_trainingmodule")
     module = TrainingModule.objects.select_for_update().get(pk=module.pk)
     if module.status == Status.ARCHIVED:
-        raise ValidationError("an archived module is read-only; publish it again to edit it")
+        raise ValidationError(_("an archived module is read-only; publish it again to edit it"))
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError(f"these fields cannot be edited: {', '.join(sorted(unknown))}")
@@ -116,12 +139,22 @@ def edit_module(user, module: TrainingModule, **changes) -> TrainingModule:
     return module
 
 
+CANNOT = {
+    # Translators: the module's status, such as "draft" or "archived".
+    "submitted": gettext_lazy("a %(status)s module cannot be submitted"),
+    # Translators: the module's status, such as "draft" or "in review".
+    "published": gettext_lazy("a %(status)s module cannot be published"),
+    # Translators: the module's status, such as "draft" or "published".
+    "archived": gettext_lazy("a %(status)s module cannot be archived"),
+}
+
+
 def _transition(user, module: TrainingModule, permission: str, allowed, to: str) -> TrainingModule:
     require(user, permission)
     with transaction.atomic():
         module = TrainingModule.objects.select_for_update().get(pk=module.pk)
         if module.status not in allowed:
-            raise ValidationError(f"a {module.get_status_display().lower()} module cannot be {to}")
+            raise ValidationError(CANNOT[to] % {"status": module.get_status_display().lower()})
         return module
 
 
@@ -140,7 +173,7 @@ def publish_module(user, module: TrainingModule) -> TrainingModule:
     allowed = {Status.DRAFT, Status.IN_REVIEW, Status.ARCHIVED}
     module = _transition(user, module, "publish_trainingmodule", allowed, "published")
     if not module.quiz:
-        raise ValidationError("a module needs its quiz before it is published")
+        raise ValidationError(_("a module needs its quiz before it is published"))
     validate_quiz(module.quiz)
     latest = module.versions.order_by("-version").first()
     if latest is not None and _same_content(latest, module):
@@ -206,9 +239,9 @@ def draft_with_ai(
     require(user, "add_trainingmodule")
     objective = objective.strip()
     if not objective or len(objective) > 500:
-        raise ValidationError("the learning objective is required (at most 500 characters)")
+        raise ValidationError(_("the learning objective is required (at most 500 characters)"))
     if not 5 <= minutes <= 60:
-        raise ValidationError("a module takes 5 to 60 minutes")
+        raise ValidationError(_("a module takes 5 to 60 minutes"))
     request = ModuleDraftRequest(category.code, category.name, objective, minutes)
     coach, calls = llm.get_coach(), []
     # Retries, the one repair and the playbook fallback: all in the LLM policy.
@@ -237,22 +270,34 @@ def draft_note(answer) -> str:
         return ""
     reason = answer.fallback_reason
     if not reason:
-        cause = "No AI service is set up"
-    elif reason.startswith("LLM unavailable"):
-        cause = "The AI service did not answer"
-    elif reason.startswith("LLM error"):
-        cause = "The AI service turned the request down"
-    else:
-        cause = "The AI's answer could not be used"
-    return f"{cause}, so this draft comes from the built-in template: read and edit it before publishing."
+        return _(
+            "No AI service is set up, so this draft comes from the built-in template: read and "
+            "edit it before publishing."
+        )
+    if reason.startswith("LLM unavailable"):
+        return _(
+            "The AI service did not answer, so this draft comes from the built-in template: read "
+            "and edit it before publishing."
+        )
+    if reason.startswith("LLM error"):
+        return _(
+            "The AI service turned the request down, so this draft comes from the built-in "
+            "template: read and edit it before publishing."
+        )
+    return _(
+        "The AI's answer could not be used, so this draft comes from the built-in template: read "
+        "and edit it before publishing."
+    )
 
 
 def quiz_problems(draft: ModuleDraftOut) -> list[str]:
-    """What `validate_quiz` finds wrong with a draft's quiz, as the LLM policy's check."""
-    try:
-        validate_quiz([q.model_dump() for q in draft.quiz])
-    except ValidationError as exc:
-        return exc.messages
+    """What `validate_quiz` finds wrong with a draft's quiz, as the LLM policy's check. In the
+    source language whatever the trainer's: the problems go into the repair prompt and the log."""
+    with translation.override(None):
+        try:
+            validate_quiz([q.model_dump() for q in draft.quiz])
+        except ValidationError as exc:
+            return exc.messages
     return []
 
 
@@ -279,18 +324,26 @@ def complete_module(
         .first()
     )
     if version is None:
-        raise ValidationError("only a published module can be completed")
+        raise ValidationError(_("only a published module can be completed"))
     stores = stores_visible_to(user)
     if store is None:
         store = stores.order_by("code").first()
     elif not stores.filter(pk=store.pk).exists():
-        raise PermissionDenied("not your store")
+        raise PermissionDenied(_("not your store"))
     if len(answers) != len(version.quiz) or not all(
         isinstance(a, int) and 0 <= a < CHOICES for a in answers
     ):
-        raise ValidationError(f"answer each of the {len(version.quiz)} questions with a choice")
+        raise ValidationError(
+            ngettext(
+                # Translators: English keeps one form for every count; give each of your language's.
+                "answer each of the %(count)s questions with a choice",
+                "answer each of the %(count)s questions with a choice",
+                len(version.quiz),
+            )
+            % {"count": len(version.quiz)}
+        )
     right = sum(a == q["answer"] for a, q in zip(answers, version.quiz, strict=True))
-    completion, _ = ModuleCompletion.objects.update_or_create(
+    completion, _created = ModuleCompletion.objects.update_or_create(
         manager=user,
         version=version,
         defaults={

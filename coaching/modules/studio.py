@@ -9,6 +9,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from scoring.access import require_role
@@ -23,10 +26,10 @@ trainer_only = require_role(Role.TRAINER, Role.ADMIN)
 Status = TrainingModule.Status
 PREVIEW_LIMIT = 50_000
 GROUPS = [
-    (Status.DRAFT, "Drafts"),
-    (Status.IN_REVIEW, "In review"),
-    (Status.PUBLISHED, "Published"),
-    (Status.ARCHIVED, "Archived"),
+    (Status.DRAFT, gettext_lazy("Drafts")),
+    (Status.IN_REVIEW, gettext_lazy("In review")),
+    (Status.PUBLISHED, gettext_lazy("Published")),
+    (Status.ARCHIVED, gettext_lazy("Archived")),
 ]
 
 
@@ -43,17 +46,31 @@ class ModuleForm(forms.ModelForm):
         self.fields["secondary_category"].queryset = active
 
 
+def _choice(number: int) -> str:
+    # Translators: one of a quiz question's four choices, by its number.
+    return _("Choice %(number)s") % {"number": number}
+
+
+choice_label = lazy(_choice, str)
+
+
 class QuestionForm(forms.Form):
-    question = forms.CharField(max_length=300, required=False)
-    choice_1 = forms.CharField(max_length=200, required=False)
-    choice_2 = forms.CharField(max_length=200, required=False)
-    choice_3 = forms.CharField(max_length=200, required=False)
-    choice_4 = forms.CharField(max_length=200, required=False)
+    question = forms.CharField(max_length=300, required=False, label=gettext_lazy("Question"))
+    choice_1 = forms.CharField(max_length=200, required=False, label=choice_label(1))
+    choice_2 = forms.CharField(max_length=200, required=False, label=choice_label(2))
+    choice_3 = forms.CharField(max_length=200, required=False, label=choice_label(3))
+    choice_4 = forms.CharField(max_length=200, required=False, label=choice_label(4))
     answer = forms.TypedChoiceField(
-        choices=[(n, f"Choice {n + 1}") for n in range(4)], coerce=int, initial=0
+        choices=[(n, choice_label(n + 1)) for n in range(4)],
+        coerce=int,
+        initial=0,
+        label=gettext_lazy("Answer"),
     )
     explanation = forms.CharField(
-        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=gettext_lazy("Explanation"),
     )
 
     def as_question(self) -> dict | None:
@@ -90,7 +107,7 @@ def _quiz_initial(quiz: list[dict]) -> list[dict]:
 
 def _index(request, draft_form, *, status: int = 200):
     modules = modules_authored_by(request.user).order_by("-updated_at")
-    by_status = {status: [] for status, _ in GROUPS}
+    by_status = {status: [] for status, _label in GROUPS}
     for module in modules:
         by_status[module.status].append(module)
     groups = [(label, by_status[status]) for status, label in GROUPS]
@@ -117,10 +134,12 @@ def _editor(request, module: TrainingModule | None):
         try:
             if module is None:
                 module = services.create_module(request.user, quiz=questions, **fields)
-                messages.success(request, "Module created as a draft.")
+                messages.success(request, _("Module created as a draft."))
             else:
                 module = services.edit_module(request.user, module, quiz=questions, **fields)
-                messages.success(request, f"Saved (version {module.version}).")
+                messages.success(
+                    request, _("Saved (version %(version)s).") % {"version": module.version}
+                )
             return redirect("studio-edit", pk=module.pk)
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -150,14 +169,18 @@ def module_edit(request, pk: int):
 
 
 class DraftForm(forms.Form):
-    category = forms.ModelChoiceField(Category.objects.filter(active=True), empty_label=None)
+    category = forms.ModelChoiceField(
+        Category.objects.filter(active=True), empty_label=None, label=gettext_lazy("Category")
+    )
     objective = forms.CharField(
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="Learning objective",
-        help_text="What a manager should be able to do after it.",
+        label=gettext_lazy("Learning objective"),
+        help_text=gettext_lazy("What a manager should be able to do after it."),
     )
-    minutes = forms.IntegerField(min_value=5, max_value=60, initial=15)
+    minutes = forms.IntegerField(
+        min_value=5, max_value=60, initial=15, label=gettext_lazy("Minutes")
+    )
 
 
 @require_POST
@@ -174,7 +197,7 @@ def module_draft(request):
                 messages.warning(request, reason)
             else:
                 messages.success(
-                    request, "Draft written by the AI: read and edit before publishing."
+                    request, _("Draft written by the AI: read and edit before publishing.")
                 )
             return redirect("studio-edit", pk=module.pk)
     return _index(request, form, status=400)
@@ -186,14 +209,14 @@ def preview(request):
     """The editor's live preview: the same sanitised HTML managers will read."""
     body = request.POST.get("body", "")
     if len(body) > PREVIEW_LIMIT:
-        return HttpResponseBadRequest("the body is too long to preview")
+        return HttpResponseBadRequest(_("the body is too long to preview"))
     return HttpResponse(render_markdown(body), content_type="text/html; charset=utf-8")
 
 
 TRANSITIONS = {
-    "submit": (services.submit_module, "Submitted for review."),
-    "publish": (services.publish_module, "Published: managers can read it now."),
-    "archive": (services.archive_module, "Archived: managers no longer see it."),
+    "submit": (services.submit_module, gettext_lazy("Submitted for review.")),
+    "publish": (services.publish_module, gettext_lazy("Published: managers can read it now.")),
+    "archive": (services.archive_module, gettext_lazy("Archived: managers no longer see it.")),
 }
 
 

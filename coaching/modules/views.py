@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 
 from scoring.access import require_role
 from scoring.models import Role
@@ -41,7 +42,7 @@ def module_detail(request, slug: str):
             answers = [int(a) for a in chosen]
         except ValueError:
             answers = None
-            error = "Answer every question."
+            error = _("Answer every question.")
         if answers is not None:
             try:
                 result = services.complete_module(request.user, module, answers)

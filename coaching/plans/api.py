@@ -3,6 +3,8 @@ their tips. Reads follow `coaching.plans.access`; feedback goes through `service
 
 import django_filters
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -71,7 +73,9 @@ class PlanSerializer(serializers.ModelSerializer):
 
 class PlanFilter(django_filters.FilterSet):
     store = django_filters.CharFilter(field_name="store__code")
-    week = django_filters.CharFilter(method="filter_week", help_text="ISO week, e.g. 2026-W48")
+    week = django_filters.CharFilter(
+        method="filter_week", help_text=gettext_lazy("ISO week, e.g. 2026-W48")
+    )
 
     class Meta:
         model = WeeklyPlan
@@ -126,7 +130,7 @@ class TipViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet, mixins.RetrieveMo
         four weeks after done, whether it worked."""
         tip = self.get_object()
         if not own_tips(request.user).filter(pk=tip.pk).exists():
-            raise PermissionDenied("only the plan's manager gives feedback on its tips")
+            raise PermissionDenied(_("only the plan's manager gives feedback on its tips"))
         form = FeedbackSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         tip = services.record_feedback(tip, **form.validated_data)

@@ -9,6 +9,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from scoring.weeks import week_label
 
@@ -34,8 +35,8 @@ def send_digests(week: dt.date, pairs: Sequence[tuple[int, int]]) -> int:
                 week=week,
                 emailed_at__isnull=True,
                 status__in=(WeeklyPlan.Status.READY, WeeklyPlan.Status.FALLBACK),
-                manager_id__in={manager for manager, _ in wanted},
-                store_id__in={store for _, store in wanted},
+                manager_id__in={manager for manager, _store in wanted},
+                store_id__in={store for _manager, store in wanted},
             )
             .exclude(manager__email="")
             .values_list("id", "manager_id", "store_id")
@@ -55,7 +56,7 @@ def send_digests(week: dt.date, pairs: Sequence[tuple[int, int]]) -> int:
     for plan in plans:
         try:
             send_mail(
-                f"Your coaching for week {week_label(plan.week)}",
+                _("Your coaching for week %(week)s") % {"week": week_label(plan.week)},
                 digest_text(plan),
                 None,
                 [plan.manager.email],
@@ -69,12 +70,16 @@ def send_digests(week: dt.date, pairs: Sequence[tuple[int, int]]) -> int:
 
 
 def digest_text(plan: WeeklyPlan) -> str:
-    lines = [f"Hi {plan.manager.first_name or 'there'},", ""]
-    lines.append(f"Your coaching for {plan.store.name}, week {week_label(plan.week)}:")
+    name = plan.manager.first_name
+    lines = [_("Hi %(name)s,") % {"name": name} if name else _("Hi there,"), ""]
+    lines.append(
+        _("Your coaching for %(store)s, week %(week)s:")
+        % {"store": plan.store.name, "week": week_label(plan.week)}
+    )
     for tip in plan.tips.all():
         lines += ["", f"{tip.order}. {tip.title} ({tip.category.name})", f"   {tip.why}"]
         lines += [f"   - {step}" for step in tip.steps]
         if tip.module:
-            lines.append(f"   Training: {tip.module.title}")
-    lines += ["", f"Open your plan: {settings.SITE_URL}/"]
+            lines.append("   " + _("Training: %(module)s") % {"module": tip.module.title})
+    lines += ["", _("Open your plan: %(url)s") % {"url": f"{settings.SITE_URL}/"}]
     return "\n".join(lines)

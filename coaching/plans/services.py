@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..call_log import call_rows
 from ..llm import policy
@@ -43,9 +44,13 @@ def record_feedback(
         tip.comment = comment.strip()[:2000]
     if followup_answer is not None:
         if followup_answer not in CoachingTip.Followup.values:
-            raise ValidationError(f"follow-up answer must be one of {CoachingTip.Followup.values}")
+            raise ValidationError(
+                # Translators: the answers' codes ('worked', 'partly', 'did_not') stay as they are.
+                _("follow-up answer must be one of %(answers)s")
+                % {"answers": CoachingTip.Followup.values}
+            )
         if tip.done_at is None or timezone.now() < tip.done_at + dt.timedelta(weeks=4):
-            raise ValidationError("the follow-up is asked four weeks after the tip was done")
+            raise ValidationError(_("the follow-up is asked four weeks after the tip was done"))
         tip.followup_answer = followup_answer
         tip.followup_at = timezone.now()
     tip.save()

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from scoring.access import require_role
@@ -79,7 +80,7 @@ def tip_feedback(request, pk: int):
         elif action in FEEDBACK:
             services.record_feedback(tip, **FEEDBACK[action])
         else:
-            messages.error(request, "Unknown action.")
+            messages.error(request, _("Unknown action."))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     target = request.POST.get("next", "")

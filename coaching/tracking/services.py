@@ -7,6 +7,9 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from scoring.drivers import chain_drivers_missing, refresh_chain_drivers
 from scoring.models import Profile, Role, Store
@@ -44,7 +47,7 @@ def send_lead_summaries(week: dt.date) -> int:
             with transaction.atomic():
                 LeadSummary.objects.create(lead=profile.user, week=week)
                 send_mail(
-                    f"Your region's week {week_label(week)}",
+                    _("Your region's week %(week)s") % {"week": week_label(week)},
                     summary_text(profile.user.first_name, stores, week),
                     None,
                     [profile.user.email],
@@ -74,36 +77,87 @@ def summary_text(first_name: str, stores: list[Store], week: dt.date) -> str:
     engagement = engagement_by_week(ids, start=last, end=last)
     impact = coaching_impact(ids, start=weeks_back(week, 26), end=week).overall
 
-    lines = [f"Hi {first_name or 'there'},", "", f"Your region in week {week_label(last)}:"]
+    lines = [
+        _("Hi %(name)s,") % {"name": first_name} if first_name else _("Hi there,"),
+        "",
+        _("Your region in week %(week)s:") % {"week": week_label(last)},
+    ]
     latest = [values[last] for values in ror.values() if last in values]
     if latest:
-        lines.append(f"- Average ROR {sum(latest) / len(latest):.1f} across {len(latest)} stores.")
+        lines.append(
+            ngettext(
+                # Translators: English keeps one form for every count; give each of your language's.
+                "- Average ROR %(ror)s across %(count)s stores.",
+                "- Average ROR %(ror)s across %(count)s stores.",
+                len(latest),
+            )
+            % {"ror": _one_place(sum(latest) / len(latest)), "count": len(latest)}
+        )
     lines.append(
-        f"- Over four weeks: {len(moving['improving'])} improving, "
-        f"{len(moving['declining'])} declining, {len(moving['steady'])} steady."
+        # Translators: counts of stores whose ROR rose, fell or held over the last four weeks.
+        _("- Over four weeks: %(improving)s improving, %(declining)s declining, %(steady)s steady.")
+        % {
+            "improving": len(moving["improving"]),
+            "declining": len(moving["declining"]),
+            "steady": len(moving["steady"]),
+        }
     )
     at_risk = sorted(changes.items(), key=lambda item: item[1])[:AT_RISK]
     if at_risk and at_risk[0][1] < 0:
         lines.append(
-            "- Most at risk (ROR change last week): "
-            + ", ".join(f"{code[s]} {change:+.1f}" for s, change in at_risk if change < 0)
+            # Translators: followed by store codes, each with its change in ROR ("S001 -2.5, ...").
+            _("- Most at risk (ROR change last week): ")
+            + ", ".join(f"{code[s]} {_signed(change)}" for s, change in at_risk if change < 0)
         )
     if engagement:
         read = sum(r["plan_read"] for r in engagement)
         done = sum(r["tips_done"] for r in engagement)
         tips = sum(r["tips"] for r in engagement)
         lines.append(
-            f"- Coaching: {read} of {len(engagement)} plans read, {done} of {tips} tips done."
+            ngettext(
+                # Translators: the form follows the number of tips; English keeps one form for every
+                # count, give each of your language's.
+                "- Coaching: %(read)s of %(plans)s plans read, %(done)s of %(tips)s tips done.",
+                "- Coaching: %(read)s of %(plans)s plans read, %(done)s of %(tips)s tips done.",
+                tips,
+            )
+            % {"read": read, "plans": len(engagement), "done": done, "tips": tips}
         )
     if impact.enough:
         lines.append(
-            f"- Coaching impact so far: {impact.effect:+.1f} points on coached categories "
-            f"(90% interval {impact.low:+.1f} to {impact.high:+.1f}, {impact.events} events)."
+            ngettext(
+                # Translators: the effect and interval are signed points ("+1.2"); English keeps one
+                # form for every count of events.
+                "- Coaching impact so far: %(effect)s points on coached categories "
+                "(90%% interval %(low)s to %(high)s, %(events)s events).",
+                "- Coaching impact so far: %(effect)s points on coached categories "
+                "(90%% interval %(low)s to %(high)s, %(events)s events).",
+                impact.events,
+            )
+            % {
+                "effect": _signed(impact.effect),
+                "low": _signed(impact.low),
+                "high": _signed(impact.high),
+                "events": impact.events,
+            }
         )
     else:
-        lines.append(f"- Coaching impact: {impact.note}.")
-    lines += ["", f"The region's dashboard: {settings.SITE_URL}/"]
+        # Translators: why there is no estimate yet, a phrase of its own.
+        lines.append(_("- Coaching impact: %(note)s.") % {"note": impact.note})
+    lines += ["", _("The region's dashboard: %(url)s") % {"url": f"{settings.SITE_URL}/"}]
     return "\n".join(lines)
+
+
+def _one_place(value: float) -> str:
+    """`f"{value:.1f}"` with the active language's decimal separator (rounded first, as
+    number_format cuts a float's digits rather than rounding them)."""
+    return number_format(round(value, 1), 1)
+
+
+def _signed(value: float) -> str:
+    """`f"{value:+.1f}"` with the active language's decimal separator."""
+    text = _one_place(value)
+    return text if text.startswith("-") else "+" + text
 
 
 def refresh_analyses() -> int:

@@ -4,6 +4,8 @@ which categories move a KPI."""
 import django_filters
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, serializers, viewsets
 from rest_framework.decorators import action
@@ -46,7 +48,8 @@ class KpiFilter(django_filters.FilterSet):
 
 
 class KpiImportSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="CSV: store_code,week,kpi,value")
+    # Translators: the column names stay as they are.
+    file = serializers.FileField(help_text=gettext_lazy("CSV: store_code,week,kpi,value"))
     dry_run = serializers.BooleanField(default=False)
 
 
@@ -84,7 +87,8 @@ class KpiViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
 
 class DriverSerializer(serializers.Serializer):
     category = serializers.CharField()
-    importance = serializers.FloatField(help_text="% of the explained variance")
+    # xgettext:no-python-format
+    importance = serializers.FloatField(help_text=gettext_lazy("% of the explained variance"))
     low = serializers.FloatField(allow_null=True)
     high = serializers.FloatField(allow_null=True)
 
@@ -114,7 +118,10 @@ class DriversView(ScopedQuerysetMixin, generics.GenericAPIView):
         """Which categories move the KPI across the chain: an aggregate every role may read."""
         kpi = request.query_params.get("kpi") or Kpi.SALES
         if kpi not in Kpi.values:
-            raise ValidationError({"kpi": f"one of {', '.join(Kpi.values)}"})
+            raise ValidationError(
+                # Translators: followed by a list of codes, which stay as they are.
+                {"kpi": _("one of %(choices)s") % {"choices": ", ".join(Kpi.values)}}
+            )
         horizon = int_param(request, "horizon", default=4, low=1, high=12)
         result = chain_key_drivers(kpi=kpi, horizon=horizon, end=week_start(timezone.localdate()))
         return computed_response(result, DriverAnalysisSerializer)

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.response import Response
@@ -16,7 +18,7 @@ from ..access import stores_open_to_submissions_by
 class SubmitPermission(permissions.BasePermission):
     """Holders of `scoring.submit_responses`: admins and integration accounts."""
 
-    message = "only admins and integration accounts submit questionnaire responses"
+    message = gettext_lazy("only admins and integration accounts submit questionnaire responses")
 
     def has_permission(self, request, view):
         return request.user.has_perm("scoring.submit_responses")
@@ -36,13 +38,17 @@ class SubmitPermission(permissions.BasePermission):
     ]
 )
 class QuestionnaireSerializer(serializers.Serializer):
-    store = serializers.CharField(help_text="store code")
-    week = WeekField(help_text="no future week, none more than SCORE_BACKDATE_WEEKS back")
+    store = serializers.CharField(help_text=gettext_lazy("store code"))
+    week = WeekField(
+        # Translators: SCORE_BACKDATE_WEEKS is the name of a setting; keep it as it is.
+        help_text=gettext_lazy("no future week, none more than SCORE_BACKDATE_WEEKS back")
+    )
     responses = serializers.ListField(
         child=serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=5)),
         min_length=1,
         max_length=settings.SCORE_MAX_RESPONDENTS,
-        help_text='one object per respondent: {"<question id>": 1-5, ...}',
+        # Translators: keep the JSON as it is.
+        help_text=gettext_lazy('one object per respondent: {"<question id>": 1-5, ...}'),
     )
 
 
@@ -72,7 +78,7 @@ class QuestionnaireViewSet(viewsets.GenericViewSet):
         try:
             responses = [{int(q): v for q, v in r.items()} for r in data["responses"]]
         except ValueError:
-            raise ValidationError({"responses": "question ids are whole numbers"}) from None
+            raise ValidationError({"responses": _("question ids are whole numbers")}) from None
         saved = services.submit_responses(
             store=store, week=data["week"], responses=responses, by=request.user, via="api"
         )

@@ -4,6 +4,8 @@ import csv
 import io
 
 import django_filters
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import pagination, permissions, serializers, viewsets
 from rest_framework.decorators import action
@@ -91,12 +93,14 @@ class ScoreRowSerializer(serializers.Serializer):
 )
 class ScoreImportSerializer(serializers.Serializer):
     rows = ScoreRowSerializer(many=True, required=False, max_length=MAX_JSON_ROWS)
-    file = serializers.FileField(required=False, help_text="a score CSV, as for import_scores")
+    file = serializers.FileField(
+        required=False, help_text=gettext_lazy("a score CSV, as for import_scores")
+    )
     dry_run = serializers.BooleanField(default=False)
 
     def validate(self, attrs):
         if bool(attrs.get("rows")) == bool(attrs.get("file")):
-            raise serializers.ValidationError("send either rows (JSON) or a CSV file, not both")
+            raise serializers.ValidationError(_("send either rows (JSON) or a CSV file, not both"))
         return attrs
 
 

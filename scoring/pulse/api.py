@@ -3,6 +3,8 @@ page) instead of a user. `Authorization: Device <key>`."""
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, serializers, status
@@ -22,10 +24,10 @@ class DeviceAuthentication(BaseAuthentication):
         if not parts or parts[0].lower() != b"device":
             return None
         if len(parts) != 2:
-            raise exceptions.AuthenticationFailed('send "Authorization: Device <key>"')
+            raise exceptions.AuthenticationFailed(_('send "Authorization: Device <key>"'))
         device = access.device_by_key(parts[1].decode(errors="replace"))
         if device is None:
-            raise exceptions.AuthenticationFailed("unknown or switched-off device key")
+            raise exceptions.AuthenticationFailed(_("unknown or switched-off device key"))
         return AnonymousUser(), device
 
     def authenticate_header(self, request):
@@ -41,7 +43,7 @@ class DeviceScheme(OpenApiAuthenticationExtension):
 
 
 class IsDevice(permissions.BasePermission):
-    message = "a pulse device key is needed (Authorization: Device <key>)"
+    message = gettext_lazy("a pulse device key is needed (Authorization: Device <key>)")
 
     def has_permission(self, request, view):
         return isinstance(request.auth, PulseDevice)
@@ -66,7 +68,9 @@ class QuestionsView(DeviceView):
         """The questions to ask next at the device's store (?audience=customer|staff)."""
         audience = request.query_params.get("audience", Audience.CUSTOMER)
         if audience not in Audience.values:
-            raise exceptions.ValidationError({"audience": f"one of {', '.join(Audience.values)}"})
+            # Translators: followed by a list of codes, which stay as they are.
+            choices = _("one of %(choices)s") % {"choices": ", ".join(Audience.values)}
+            raise exceptions.ValidationError({"audience": choices})
         store = request.auth.store
         week = week_start(selectors.local_day(store))
         questions = selectors.choose_questions(store, audience, week)
@@ -78,7 +82,8 @@ class AnswerSerializer(serializers.Serializer):
     answers = serializers.DictField(
         child=serializers.IntegerField(min_value=0, max_value=10),
         allow_empty=False,
-        help_text='{"<question id>": answer, ...} on each question\'s scale',
+        # Translators: keep the JSON as it is.
+        help_text=gettext_lazy('{"<question id>": answer, ...} on each question\'s scale'),
     )
     comment = serializers.CharField(
         max_length=settings.PULSE_COMMENT_CHARS, allow_blank=True, required=False, default=""
@@ -100,7 +105,7 @@ class AnswerView(DeviceView):
         kept but not counted ("counted": false), and the lead sees them flagged."""
         device = request.auth
         if guard.refused(request, device.store, device):
-            raise exceptions.Throttled(detail="too many answers from this device; slow down")
+            raise exceptions.Throttled(detail=_("too many answers from this device; slow down"))
         form = AnswerSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
@@ -108,7 +113,7 @@ class AnswerView(DeviceView):
             answers = {int(q): v for q, v in data["answers"].items()}
         except ValueError:
             raise exceptions.ValidationError(
-                {"answers": "question ids are whole numbers"}
+                {"answers": _("question ids are whole numbers")}
             ) from None
         day = selectors.local_day(device.store)
         submission = services.submit_pulse(

@@ -2,15 +2,18 @@
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..models import Question, Scale
 
 AGREE = [
-    (1, "Strongly disagree"),
-    (2, "Disagree"),
-    (3, "Neither"),
-    (4, "Agree"),
-    (5, "Strongly agree"),
+    (1, gettext_lazy("Strongly disagree")),
+    (2, gettext_lazy("Disagree")),
+    # Translators: neither agree nor disagree, the middle of a five-point scale.
+    (3, gettext_lazy("Neither")),
+    (4, gettext_lazy("Agree")),
+    (5, gettext_lazy("Strongly agree")),
 ]
 LIKELY = [(n, str(n)) for n in range(11)]
 
@@ -23,8 +26,8 @@ class PulseForm(forms.Form):
         required=False,
         max_length=settings.PULSE_COMMENT_CHARS,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="Anything to add? (optional)",
-        help_text="Please don't write names, phone numbers or e-mail addresses.",
+        label=gettext_lazy("Anything to add? (optional)"),
+        help_text=gettext_lazy("Please don't write names, phone numbers or e-mail addresses."),
     )
     website = forms.CharField(required=False)
 
@@ -48,7 +51,7 @@ class PulseForm(forms.Form):
     def clean(self):
         data = super().clean()
         if not self.answers():
-            raise forms.ValidationError("Please answer at least one question.")
+            raise forms.ValidationError(_("Please answer at least one question."))
         return data
 
     def answers(self) -> dict[int, int]:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Avg, Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..models import Answer, Audience, Question, Store
 from . import access
@@ -58,6 +59,10 @@ class CategorySoFar:
     audience: str
     score: float | None  # None: too few team answers to show
     answers: int
+
+    @property
+    def label(self) -> str:
+        return gettext(self.name)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import Answer, Audience, ChangeKind, ScoreChange, Store, Submission
 from ..services import recompute_questionnaire_scores
@@ -40,7 +41,7 @@ def add_device(store: Store, *, name: str, by=None) -> tuple[PulseDevice, str]:
     """A kiosk or integration for the store, and its key, which is shown once and kept hashed."""
     name = " ".join(name.split())[:60]
     if not name:
-        raise ValidationError({"name": "give the device a name, such as 'Till 1 tablet'"})
+        raise ValidationError({"name": _("give the device a name, such as 'Till 1 tablet'")})
     key = "pk_" + secrets.token_urlsafe(24)
     device = PulseDevice.objects.create(
         store=store, name=name, key_digest=digest(key), created_by=by
@@ -56,17 +57,24 @@ def retire_device(device: PulseDevice) -> None:
 def check_answers(audience: str, answers: Mapping[int, int]) -> None:
     """Every answer is to an active question for this audience, on that question's scale."""
     if not answers:
-        raise ValidationError("answer at least one question")
+        raise ValidationError(_("answer at least one question"))
     questions = {q.id: q for q in access.questions_for(audience).filter(id__in=list(answers))}
     for question_id, value in answers.items():
         question = questions.get(question_id)
         if question is None:
-            raise ValidationError(f"question {question_id} is not one of the {audience} questions")
+            raise ValidationError(
+                # Translators: the audience's code, "customer" or "staff", stays as it is.
+                _("question %(question)s is not one of the %(audience)s questions")
+                % {"question": question_id, "audience": audience}
+            )
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError(f"question {question_id}: answer with a whole number")
+            raise ValidationError(
+                _("question %(question)s: answer with a whole number") % {"question": question_id}
+            )
         if not question.lowest <= value <= question.scale:
             raise ValidationError(
-                f"question {question_id}: answer {question.lowest} to {question.scale}"
+                _("question %(question)s: answer %(lowest)s to %(highest)s")
+                % {"question": question_id, "lowest": question.lowest, "highest": question.scale}
             )
 
 
@@ -86,7 +94,10 @@ def submit_pulse(
     keeps an answer that a flood cap held back out of the scores (the lead sees it as an
     anomaly)."""
     if audience not in Audience.values:
-        raise ValidationError(f"audience is one of {', '.join(Audience.values)}")
+        raise ValidationError(
+            # Translators: followed by a list of codes, which stay as they are.
+            _("audience is one of %(choices)s") % {"choices": ", ".join(Audience.values)}
+        )
     check_answers(audience, answers)
     submission = Submission.objects.create(
         store=store,

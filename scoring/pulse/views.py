@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ..access import regions_visible_to, require_role, stores_visible_to
@@ -97,7 +98,7 @@ def _store(request, code: str) -> Store:
 def _run(request, code: str) -> Store:
     store = access.stores_run_by(request.user).filter(code=code).first()
     if store is None:
-        raise PermissionDenied("only the store's manager hands out its pulse links")
+        raise PermissionDenied(_("only the store's manager hands out its pulse links"))
     return store
 
 
@@ -158,7 +159,7 @@ def poster(request, code: str, audience: str = Audience.CUSTOMER):
 def qr_svg(url: str) -> str:
     import segno  # only the poster draws QR codes
 
-    return segno.make(url, error="m").svg_inline(scale=8, omitsize=True, title="QR code")
+    return segno.make(url, error="m").svg_inline(scale=8, omitsize=True, title=_("QR code"))
 
 
 @require_POST
@@ -176,7 +177,9 @@ def rotate(request, code: str, audience: str):
 def device_add(request, code: str):
     store = _run(request, code)
     try:
-        _, key = services.add_device(store, name=request.POST.get("name", ""), by=request.user)
+        _device, key = services.add_device(
+            store, name=request.POST.get("name", ""), by=request.user
+        )
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("pulse-store", code=store.code)

@@ -5,8 +5,8 @@ playbook coach writes in the language too, and recommends the module's version i
 import pytest
 
 from coaching.models import TrainingModule
-from tests.fakes.openai_server import ok
 from scoring.models import Profile
+from tests.fakes.openai_server import ok
 
 from .helpers import DECLINING, LOW, assert_fallback, assert_ready, generate, plan_data, the_plan
 

@@ -1,0 +1,50 @@
+"""The seeded taxonomy's words for the catalogues: category names and descriptions and the
+questionnaire's questions live in the database (migrations 0002 and 0006) and are shown through
+`Category.label` and `Question.label`; marking them here puts them in the catalogues.
+`tests/scoring/test_vocabulary.py` checks that nothing seeded is missing."""
+
+from django.utils.translation import gettext_noop
+
+SEEDED = [
+    gettext_noop("Brand loyalty"),
+    gettext_noop("Why customers choose us: repeat visits, share of wallet and lifetime value."),
+    gettext_noop("I choose this store over others nearby."),
+    gettext_noop("I come back here regularly."),
+    gettext_noop("I would keep shopping here even if a competitor were cheaper."),
+    gettext_noop("Customer satisfaction"),
+    gettext_noop("Real-time satisfaction at each touchpoint: welcome, help, checkout, returns."),
+    gettext_noop("I was greeted and helped promptly."),
+    gettext_noop("I found what I needed without trouble."),
+    gettext_noop("Checkout was quick and easy."),
+    gettext_noop("Customer advocacy"),
+    gettext_noop("Net Promoter Score, reviews and referrals."),
+    gettext_noop("I would recommend this store to a friend."),
+    gettext_noop("I have said good things about this store to others."),
+    gettext_noop("I would leave a positive review of this store."),
+    gettext_noop("Team engagement"),
+    gettext_noop("Pulse checks, eNPS and how the team feels about work."),
+    gettext_noop("I feel motivated at work."),
+    gettext_noop("I know what is expected of me on every shift."),
+    gettext_noop("I would recommend this store as a place to work."),
+    gettext_noop("Team retention"),
+    gettext_noop("Turnover, and attracting and keeping good people."),
+    gettext_noop("I see myself still working here in a year."),
+    gettext_noop("I have the chance to grow here."),
+    gettext_noop("My schedule works for my life."),
+    gettext_noop("Promotions ROI"),
+    gettext_noop("Sales lift over discount cost, by customer segment."),
+    gettext_noop("Our promotions bring in the customers they are meant for."),
+    gettext_noop("The team knows this week's promotions and how to offer them."),
+    gettext_noop("Promotions are set up on time and displayed well."),
+    gettext_noop("Manager empowerment"),
+    gettext_noop("Coaching and training the team receives, and the tools to do the job."),
+    gettext_noop("My manager coaches me regularly."),
+    gettext_noop("I have had the training I need for my role."),
+    gettext_noop("I have the tools I need to serve customers well."),
+    gettext_noop("Community engagement"),
+    gettext_noop("Social, email and local community touchpoints."),
+    gettext_noop("This store is part of the local community."),
+    gettext_noop("I hear from this store in ways I find useful (email, social)."),
+    gettext_noop("This store supports local causes or events."),
+    gettext_noop("How likely are you to recommend this store to a friend?"),
+]
