@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
 from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from .access import stores_visible_to
 from .models import Profile, Role
@@ -43,6 +44,16 @@ def chosen_language(user: AbstractBaseUser) -> str | None:
     return supported(found)
 
 
+def manager_language(manager: AbstractBaseUser, store) -> str:
+    """What to write to a manager about one store (a digest, a nudge): their choice, else that
+    store's language. Reads `manager.profile`, so select it with the manager."""
+    try:
+        chosen = manager.profile.language
+    except Profile.DoesNotExist:
+        chosen = ""
+    return supported(chosen) or supported(store.language) or DEFAULT
+
+
 def language_for(user: AbstractBaseUser) -> str:
     """What to write to this user in when no browser is asking (emails, coaching)."""
     return chosen_language(user) or DEFAULT
@@ -56,3 +67,14 @@ def forget_language(user_ids) -> None:
 def override_for(user: AbstractBaseUser):
     """`with override_for(manager):` writes what follows in the manager's language."""
     return translation.override(language_for(user))
+
+
+def visitor_language(request, store) -> str:
+    """For someone answering a store's pulse without signing in: the page's own switch
+    (`?lang=`), else the first of the browser's languages we have, else the store's."""
+    asked = supported(request.GET.get("lang"))
+    if asked:
+        return asked
+    header = request.headers.get("Accept-Language", "")
+    browser = (supported(code) for code, _ in parse_accept_lang_header(header))
+    return next((code for code in browser if code), None) or store.language

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from scoring.models import Category, Store
+from scoring.numbers import decimal
 from scoring.selectors import latest_scored_week, store_trends
 
 from ..models import Goal
@@ -54,12 +55,6 @@ def _room_for_another(manager, store: Store) -> None:
             )
             % {"most": most}
         )
-
-
-def _one_place(value: float) -> str:
-    """`f"{value:.1f}"` with the active language's decimal separator (rounded first, as
-    number_format cuts a float's digits rather than rounding them)."""
-    return number_format(round(value, 1), 1)
 
 
 def _target(value) -> Decimal:
@@ -155,7 +150,7 @@ def close_goal(goal: Goal, *, status: str) -> Goal:
                     "the latest score is %(score)s"
                 )
             target = number_format(goal.target_score)
-            latest = None if score is None else _one_place(score)
+            latest = None if score is None else decimal(score)
             raise ValidationError(message % {"target": target, "score": latest})
     elif status == Status.MISSED:
         if goal.due_date >= timezone.localdate():

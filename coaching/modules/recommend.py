@@ -74,7 +74,9 @@ def rank_modules(
     language counts as taken in all."""
     done = {c.group for c in candidates if c.slug in completed}
     matching = [
-        c for c in in_language(candidates, language) if category in (c.category, c.secondary_category)
+        c
+        for c in in_language(candidates, language)
+        if category in (c.category, c.secondary_category)
     ]
     relevance = bm25_scores(tokens(f"{goal_text} {category_words}"), [c.document for c in matching])
     ranked = sorted(

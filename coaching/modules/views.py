@@ -12,7 +12,7 @@ from ..models import TrainingModule
 from . import services
 from .access import modules_readable_by
 from .markdown import render_markdown
-from .selectors import readable_version
+from .selectors import in_reader_language, readable_version
 
 readers = require_role(Role.STORE_MANAGER, Role.REGIONAL_LEAD, Role.TRAINER, Role.ADMIN)
 
@@ -24,7 +24,8 @@ def module_list(request):
         .filter(status=TrainingModule.Status.PUBLISHED)
         .select_related("category")
     )
-    return render(request, "coaching/module_list.html", {"modules": modules})
+    shown = in_reader_language(modules, request.LANGUAGE_CODE[:2])
+    return render(request, "coaching/module_list.html", {"modules": shown})
 
 
 @readers

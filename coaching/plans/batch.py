@@ -322,9 +322,7 @@ def build_request(
     }
     done = context.completed.get(manager_id, set())
     taken = {c.group for c in context.candidates if c.slug in done}  # in any language
-    picks = {
-        f.trend.category.code: _modules(context, f, goal_text, done, language) for f in chosen
-    }
+    picks = {f.trend.category.code: _modules(context, f, goal_text, done, language) for f in chosen}
     request = PlanRequest(
         manager_first_name=first_name,
         store_code=store_code,

@@ -8,10 +8,12 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Prefetch
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from scoring.weeks import week_label
+from scoring.languages import manager_language
+from scoring.weeks import week_of
 
 from ..models import CoachingTip, WeeklyPlan
 
@@ -46,7 +48,7 @@ def send_digests(week: dt.date, pairs: Sequence[tuple[int, int]]) -> int:
             return 0
         plans = list(
             WeeklyPlan.objects.filter(id__in=claimed)
-            .select_related("manager", "store")
+            .select_related("manager__profile", "store")
             .prefetch_related(
                 Prefetch("tips", queryset=CoachingTip.objects.select_related("category", "module"))
             )
@@ -55,12 +57,9 @@ def send_digests(week: dt.date, pairs: Sequence[tuple[int, int]]) -> int:
     failed = []
     for plan in plans:
         try:
-            send_mail(
-                _("Your coaching for week %(week)s") % {"week": week_label(plan.week)},
-                digest_text(plan),
-                None,
-                [plan.manager.email],
-            )
+            with translation.override(manager_language(plan.manager, plan.store)):
+                subject = _("Your coaching, %(week)s") % {"week": week_of(plan.week)}
+                send_mail(subject, digest_text(plan), None, [plan.manager.email])
         except Exception:  # the plan is stored; its digest waits for the next run
             log.exception("digest for plan %s not sent", plan.id)
             failed.append(plan.id)
@@ -73,13 +72,14 @@ def digest_text(plan: WeeklyPlan) -> str:
     name = plan.manager.first_name
     lines = [_("Hi %(name)s,") % {"name": name} if name else _("Hi there,"), ""]
     lines.append(
-        _("Your coaching for %(store)s, week %(week)s:")
-        % {"store": plan.store.name, "week": week_label(plan.week)}
+        _("Your coaching for %(store)s, %(week)s:")
+        % {"store": plan.store.name, "week": week_of(plan.week)}
     )
     for tip in plan.tips.all():
-        lines += ["", f"{tip.order}. {tip.title} ({tip.category.name})", f"   {tip.why}"]
+        lines += ["", f"{tip.order}. {tip.title} ({tip.category.label})", f"   {tip.why}"]
         lines += [f"   - {step}" for step in tip.steps]
         if tip.module:
             lines.append("   " + _("Training: %(module)s") % {"module": tip.module.title})
-    lines += ["", _("Open your plan: %(url)s") % {"url": f"{settings.SITE_URL}/"}]
+    url = settings.SITE_URL + reverse("week")
+    lines += ["", _("Open your plan: %(url)s") % {"url": url}]
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from scoring.pulse import selectors as pulse_selectors
 from scoring.weeks import week_start
 
 from ..access import requested_store
+from ..nudges import selectors as nudge_selectors
 from . import selectors, services
 from .access import own_plans, own_tips
 
@@ -36,6 +37,9 @@ def this_week(request):
             "stores": stores,
             "followups": selectors.tips_due_for_followup(request.user),
             "pulse": pulse_so_far(store),
+            "nudge_open_tips": nudge_selectors.banner_for(
+                request.user, store, plan.week if plan else None
+            ),
         },
     )
 

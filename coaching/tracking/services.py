@@ -7,14 +7,17 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils.formats import number_format
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from scoring.drivers import chain_drivers_missing, refresh_chain_drivers
+from scoring.languages import language_for
 from scoring.models import Profile, Role, Store
+from scoring.numbers import decimal, signed
 from scoring.selectors import improving_and_declining, latest_scored_week, weekly_ror
-from scoring.weeks import week_label, weeks_back
+from scoring.weeks import week_of, weeks_back
 
 from ..models import LeadSummary
 from .selectors import (
@@ -44,10 +47,10 @@ def send_lead_summaries(week: dt.date) -> int:
         if not stores:
             continue
         try:
-            with transaction.atomic():
+            with transaction.atomic(), translation.override(language_for(profile.user)):
                 LeadSummary.objects.create(lead=profile.user, week=week)
                 send_mail(
-                    _("Your region's week %(week)s") % {"week": week_label(week)},
+                    _("Your region, %(week)s") % {"week": week_of(week)},
                     summary_text(profile.user.first_name, stores, week),
                     None,
                     [profile.user.email],
@@ -80,7 +83,7 @@ def summary_text(first_name: str, stores: list[Store], week: dt.date) -> str:
     lines = [
         _("Hi %(name)s,") % {"name": first_name} if first_name else _("Hi there,"),
         "",
-        _("Your region in week %(week)s:") % {"week": week_label(last)},
+        _("Your region, %(week)s:") % {"week": week_of(last)},
     ]
     latest = [values[last] for values in ror.values() if last in values]
     if latest:
@@ -91,7 +94,7 @@ def summary_text(first_name: str, stores: list[Store], week: dt.date) -> str:
                 "- Average ROR %(ror)s across %(count)s stores.",
                 len(latest),
             )
-            % {"ror": _one_place(sum(latest) / len(latest)), "count": len(latest)}
+            % {"ror": decimal(sum(latest) / len(latest)), "count": len(latest)}
         )
     lines.append(
         # Translators: counts of stores whose ROR rose, fell or held over the last four weeks.
@@ -107,7 +110,7 @@ def summary_text(first_name: str, stores: list[Store], week: dt.date) -> str:
         lines.append(
             # Translators: followed by store codes, each with its change in ROR ("S001 -2.5, ...").
             _("- Most at risk (ROR change last week): ")
-            + ", ".join(f"{code[s]} {_signed(change)}" for s, change in at_risk if change < 0)
+            + ", ".join(f"{code[s]} {signed(change)}" for s, change in at_risk if change < 0)
         )
     if engagement:
         read = sum(r["plan_read"] for r in engagement)
@@ -123,41 +126,30 @@ def summary_text(first_name: str, stores: list[Store], week: dt.date) -> str:
             )
             % {"read": read, "plans": len(engagement), "done": done, "tips": tips}
         )
-    if impact.enough:
-        lines.append(
-            ngettext(
-                # Translators: the effect and interval are signed points ("+1.2"); English keeps one
-                # form for every count of events.
-                "- Coaching impact so far: %(effect)s points on coached categories "
-                "(90%% interval %(low)s to %(high)s, %(events)s events).",
-                "- Coaching impact so far: %(effect)s points on coached categories "
-                "(90%% interval %(low)s to %(high)s, %(events)s events).",
-                impact.events,
-            )
-            % {
-                "effect": _signed(impact.effect),
-                "low": _signed(impact.low),
-                "high": _signed(impact.high),
-                "events": impact.events,
-            }
-        )
-    else:
-        # Translators: why there is no estimate yet, a phrase of its own.
-        lines.append(_("- Coaching impact: %(note)s.") % {"note": impact.note})
-    lines += ["", _("The region's dashboard: %(url)s") % {"url": f"{settings.SITE_URL}/"}]
+    lines.append(_impact_line(impact))
+    url = settings.SITE_URL + reverse("regions")
+    lines += ["", _("The region's dashboard: %(url)s") % {"url": url}]
     return "\n".join(lines)
 
 
-def _one_place(value: float) -> str:
-    """`f"{value:.1f}"` with the active language's decimal separator (rounded first, as
-    number_format cuts a float's digits rather than rounding them)."""
-    return number_format(round(value, 1), 1)
-
-
-def _signed(value: float) -> str:
-    """`f"{value:+.1f}"` with the active language's decimal separator."""
-    text = _one_place(value)
-    return text if text.startswith("-") else "+" + text
+def _impact_line(impact) -> str:
+    if impact.enough:
+        return ngettext(
+            # Translators: the effect and interval are signed points ("+1.2"); English keeps one
+            # form for every count of events.
+            "- Coaching impact so far: %(effect)s points on coached categories "
+            "(90%% interval %(low)s to %(high)s, %(events)s events).",
+            "- Coaching impact so far: %(effect)s points on coached categories "
+            "(90%% interval %(low)s to %(high)s, %(events)s events).",
+            impact.events,
+        ) % {
+            "effect": signed(impact.effect),
+            "low": signed(impact.low),
+            "high": signed(impact.high),
+            "events": impact.events,
+        }
+    # Translators: why there is no estimate yet, a phrase of its own.
+    return _("- Coaching impact: %(note)s.") % {"note": impact.note}
 
 
 def refresh_analyses() -> int:

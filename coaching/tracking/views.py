@@ -14,6 +14,7 @@ from scoring.models import Role
 from scoring.selectors import category_series
 from scoring.weeks import week_label
 
+from ..nudges import selectors as nudge_selectors
 from . import chain, pages
 from .impact import IMPACT_CSV_HEADER, csv_row, report_rows
 from .selectors import region_impact
@@ -48,7 +49,9 @@ def region_dashboard(request, code: str):
 def store_detail(request, code: str):
     visible = stores_visible_to(request.user)
     store = get_object_or_404(visible.select_related("region"), code=code)
-    return render(request, "coaching/store.html", {"page": pages.store_page(store, visible)})
+    page = pages.store_page(store, visible)
+    nudge = nudge_selectors.nudge_managers(request.user, store)
+    return render(request, "coaching/store.html", {"page": page, "nudge_managers": nudge})
 
 
 def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:

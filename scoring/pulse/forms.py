@@ -36,7 +36,7 @@ class PulseForm(forms.Form):
         self.questions = questions
         for question in questions:
             self.fields[f"q{question.id}"] = forms.TypedChoiceField(
-                label=question.text,
+                label=question.label,
                 choices=LIKELY if question.scale == Scale.LIKELY else AGREE,
                 coerce=int,
                 required=False,

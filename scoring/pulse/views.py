@@ -9,11 +9,12 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ..access import regions_visible_to, require_role, stores_visible_to
+from ..languages import visitor_language
 from ..models import Audience, Role, Store
 from ..weeks import week_start
 from . import access, guard, selectors, services
@@ -24,6 +25,9 @@ MAX_BODY = 16 * 1024  # a full answer with the longest comment is under 4 KB
 
 def _questionnaire(request, *, store, audience, channel, device=None):
     """The form and its answer, shared by the public link and the kiosk."""
+    language = visitor_language(request, store)
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
     day = selectors.local_day(store)
     week = week_start(day)
     context = {
@@ -44,7 +48,7 @@ def _questionnaire(request, *, store, audience, channel, device=None):
         questions = list(access.questions_for(audience).filter(id__in=shown))
         form = PulseForm(request.POST, questions=questions)
         if form.is_valid():
-            thanks = redirect(request.path + "?thanks=1")
+            thanks = redirect(f"{request.path}?thanks=1&lang={language}")
             if form.is_bot:
                 return thanks  # a bot is thanked like anyone, and nothing is kept
             services.submit_pulse(

@@ -38,9 +38,7 @@ def unmarked_text(source: str) -> list[str]:
     text = re.sub(r"<(script|style)\b.*?</\1>", " ", "".join(kept), flags=re.S)
     found = ATTRIBUTE.findall(text)
     found += [part.strip() for part in TAG.sub("\n", text).replace("\x00", "\n").splitlines()]
-    return [
-        part for part in found if [w for w in WORDS.findall(part) if w not in SAME_EVERYWHERE]
-    ]
+    return [part for part in found if [w for w in WORDS.findall(part) if w not in SAME_EVERYWHERE]]
 
 
 @pytest.mark.parametrize(

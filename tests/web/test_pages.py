@@ -257,7 +257,7 @@ def detail_pages(client) -> dict:
     login(client, "manager.s001")
     plan = WeeklyPlan.objects.filter(store__code="S001").order_by("-week").first()
     goal = Goal.objects.filter(store__code="S001", status="active").first()
-    module = TrainingModule.objects.filter(status="published").first()
+    module = TrainingModule.objects.filter(status="published", language="en").first()
     urls = [f"/plans/{plan.pk}/", f"/modules/{module.slug}/", f"/goals/{goal.pk}/edit/"]
     pages = {f"manager{url}": client.get(url) for url in urls}
     login(client, "trainer")
@@ -275,7 +275,7 @@ def test_detail_pages_are_valid_html_too(chain, client):
 def test_a_reader_never_sees_the_quiz_answers_before_answering(chain, client):
     from coaching.models import TrainingModule
 
-    module = TrainingModule.objects.filter(status="published").first()
+    module = TrainingModule.objects.filter(status="published", language="en").first()
     login(client, "manager.s001")
     page = client.get(f"/modules/{module.slug}/").content.decode()
     assert module.quiz[0]["explanation"] not in page
