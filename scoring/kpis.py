@@ -17,14 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .imports import (
-    ImportResult,
-    Window,
-    dating_window,
-    decoded_lines,
-    row_cap,
-    too_far_back,
-)
+from .import_results import ImportResult, Window, dating_window, row_cap, too_far_back
+from .imports import decoded_lines
 from .models import ChangeKind, Kpi, KpiReading, Store
 from .staging import find_duplicates, record_staged_change, stage_rows
 from .weeks import parse_week, week_start

@@ -17,7 +17,8 @@ from django.utils.translation import ngettext
 from rest_framework.authtoken.models import Token
 
 from . import maths
-from .imports import ImportResult, dating_window, import_scores, too_far_back
+from .import_results import ImportResult, dating_window, too_far_back
+from .imports import import_scores
 from .metrics import METRICS
 from .models import (
     Answer,

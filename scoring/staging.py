@@ -18,7 +18,7 @@ from django.db import connection
 from .models import ScoreChange
 
 if TYPE_CHECKING:
-    from .imports import ImportResult
+    from .import_results import ImportResult
 
 TOO_MANY_ROWS = (
     "more than {:,} rows: on SQLite an import through the web page or the API takes at most that "
