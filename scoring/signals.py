@@ -3,12 +3,13 @@ A change of the scores queues the overviews' warm-up (`snapshots`) once it is co
 store's or a profile's new language is read at once, not after the cached one expires."""
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from rest_framework.authtoken.models import Token
 
-from .languages import forget_language
+from .languages import chosen_language, forget_language
 from .models import Profile, ScoreChange, Store
 from .snapshots import queue_warm_up
 
@@ -43,3 +44,9 @@ def forget_profile_language(sender, instance, raw=False, **kwargs):
 def forget_store_language(sender, instance, created=False, raw=False, **kwargs):
     if not (created or raw):
         forget_language(instance.managers.values_list("user_id", flat=True))
+
+
+@receiver(user_logged_in, dispatch_uid="scoring.warm_language")
+def warm_language_on_login(sender, request, user, **kwargs):
+    """A manager's store language is looked up once at sign-in, not on their first page."""
+    chosen_language(user)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from .models import ScoreChange
 
@@ -124,5 +125,12 @@ def record_staged_change(result: ImportResult, *, table: str, kind: str, by, via
         store_ids=store_ids,
         weeks=[dt.date.fromisoformat(str(w)) for w in (first, last) if w is not None],
         rows=result.created + result.updated,
-        summary=result.summary(),
+        summary=_site_language_summary(result),
     )
+
+
+def _site_language_summary(result) -> str:
+    """The audit trail is read by whoever looks at it later: in the site's language, not the
+    importer's."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return result.summary()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from ..text import tokens
@@ -93,7 +94,7 @@ def _with_theme(
     is our own wording from `scoring.pulse.themes`, never a customer's text)."""
     if category not in CUSTOMER_FACING or not themes:
         return why, steps
-    theme = themes[0].split(" (")[0]
+    theme = gettext(themes[0].split(" (")[0])  # our own wording, in the catalogue
     longer = f"{why} " + _("Customers' comments this week mention %(theme)s most.") % {
         "theme": theme
     }
