@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from scoring.models import Category, Store
 from scoring.weeks import week_label
@@ -12,10 +13,10 @@ PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 
 class Goal(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active"
-        ACHIEVED = "achieved"
-        MISSED = "missed"
-        DROPPED = "dropped"
+        ACTIVE = "active", _("Active")
+        ACHIEVED = "achieved", _("Achieved")
+        MISSED = "missed", _("Missed")
+        DROPPED = "dropped", _("Dropped")
 
     manager = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="goals")
     store = models.ForeignKey(Store, models.CASCADE, related_name="goals")
@@ -40,15 +41,15 @@ class TrainingModule(models.Model):
     published module never changes what a completion was made on."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft"
-        IN_REVIEW = "in_review", "In review"
-        PUBLISHED = "published"
-        ARCHIVED = "archived"
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
 
     class Level(models.TextChoices):
-        FOUNDATION = "foundation"
-        INTERMEDIATE = "intermediate"
-        ADVANCED = "advanced"
+        FOUNDATION = "foundation", _("Foundation")
+        INTERMEDIATE = "intermediate", _("Intermediate")
+        ADVANCED = "advanced", _("Advanced")
 
     title = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
@@ -178,9 +179,9 @@ class WeeklyPlan(models.Model):
 
 class CoachingTip(models.Model):
     class Followup(models.TextChoices):
-        WORKED = "worked"
-        PARTLY = "partly"
-        DID_NOT = "did_not", "did not work"
+        WORKED = "worked", _("Worked")
+        PARTLY = "partly", _("Partly")
+        DID_NOT = "did_not", _("did not work")
 
     plan = models.ForeignKey(WeeklyPlan, models.CASCADE, related_name="tips")
     category = models.ForeignKey(Category, models.PROTECT, related_name="tips")

@@ -12,7 +12,10 @@ class UserLanguageMiddleware:
 
     def __call__(self, request):
         language = chosen_language(request.user) if hasattr(request, "user") else None
-        if language and language != request.LANGUAGE_CODE:
-            translation.activate(language)
+        if not language:
+            return self.get_response(request)
+        with translation.override(language):  # and back after: nothing leaks to the thread
             request.LANGUAGE_CODE = language
-        return self.get_response(request)
+            response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response

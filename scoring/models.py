@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from .weeks import week_label
 
@@ -49,10 +49,10 @@ class Store(models.Model):
 
 
 class Role(models.TextChoices):
-    STORE_MANAGER = "store_manager", "Store manager"
-    REGIONAL_LEAD = "regional_lead", "Regional lead"
-    TRAINER = "trainer", "Trainer"
-    ADMIN = "admin", "Administrator"
+    STORE_MANAGER = "store_manager", gettext_lazy("Store manager")
+    REGIONAL_LEAD = "regional_lead", gettext_lazy("Regional lead")
+    TRAINER = "trainer", gettext_lazy("Trainer")
+    ADMIN = "admin", gettext_lazy("Administrator")
 
 
 class Profile(models.Model):
@@ -148,8 +148,8 @@ class CategoryScore(models.Model):
 
 
 class Audience(models.TextChoices):
-    CUSTOMER = "customer", "Customers"
-    STAFF = "staff", "Team"
+    CUSTOMER = "customer", gettext_lazy("Customers")
+    STAFF = "staff", gettext_lazy("Team")
 
 
 class Scale(models.IntegerChoices):

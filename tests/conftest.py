@@ -58,3 +58,13 @@ def _empty_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _site_language_after_each_test():
+    """Django's LocaleMiddleware leaves the browser's language active in the thread after a
+    request; a test that sent Accept-Language must not decide the next test's language."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()

@@ -35,6 +35,8 @@ EDITABLE = (
     "quiz",
     "category",
     "secondary_category",
+    "language",
+    "translation_of",
 )
 Status = TrainingModule.Status
 

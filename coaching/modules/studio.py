@@ -19,7 +19,7 @@ from scoring.models import Category, Role
 
 from ..models import TrainingModule
 from . import services
-from .access import modules_authored_by
+from .access import module_originals, modules_authored_by
 from .markdown import render_markdown
 
 trainer_only = require_role(Role.TRAINER, Role.ADMIN)
@@ -36,14 +36,44 @@ GROUPS = [
 class ModuleForm(forms.ModelForm):
     class Meta:
         model = TrainingModule
-        fields = ["title", "category", "secondary_category", "summary", "minutes", "level", "body"]
+        fields = [
+            "title",
+            "category",
+            "secondary_category",
+            "summary",
+            "minutes",
+            "level",
+            "language",
+            "translation_of",
+            "body",
+        ]
         widgets = {"body": forms.Textarea(attrs={"class": "body-editor", "rows": 22})}
+        labels = {
+            "title": gettext_lazy("Title"),
+            "category": gettext_lazy("Category"),
+            "secondary_category": gettext_lazy("Secondary category"),
+            "summary": gettext_lazy("Summary"),
+            "minutes": gettext_lazy("Minutes"),
+            "level": gettext_lazy("Level"),
+            "language": gettext_lazy("Language"),
+            "translation_of": gettext_lazy("Translation of"),
+            "body": gettext_lazy("Body"),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         active = Category.objects.filter(active=True)
         self.fields["category"].queryset = active
         self.fields["secondary_category"].queryset = active
+        # A language version translates an original, never itself nor another version.
+        originals = module_originals()
+        if self.instance.pk:
+            originals = originals.exclude(pk=self.instance.pk)
+        self.fields["translation_of"].queryset = originals
+        self.fields["translation_of"].help_text = _(
+            "For a version of another module in this language: managers who read this language "
+            "get it instead of the original."
+        )
 
 
 def _choice(number: int) -> str:

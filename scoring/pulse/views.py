@@ -23,11 +23,18 @@ from .forms import PulseForm
 MAX_BODY = 16 * 1024  # a full answer with the longest comment is under 4 KB
 
 
-def _questionnaire(request, *, store, audience, channel, device=None):
-    """The form and its answer, shared by the public link and the kiosk."""
+def _questionnaire(request, *, store, **kwargs):
+    """In the respondent's language (`visitor_language`), for this response only."""
     language = visitor_language(request, store)
-    translation.activate(language)
-    request.LANGUAGE_CODE = language
+    with translation.override(language):
+        request.LANGUAGE_CODE = language
+        response = _questionnaire_in(request, store=store, language=language, **kwargs)
+    response.headers.setdefault("Content-Language", language)
+    return response
+
+
+def _questionnaire_in(request, *, store, audience, channel, language, device=None):
+    """The form and its answer, shared by the public link and the kiosk."""
     day = selectors.local_day(store)
     week = week_start(day)
     context = {

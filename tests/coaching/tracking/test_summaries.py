@@ -9,7 +9,7 @@ from django.utils import timezone
 from coaching.demo import create_demo_history, load_demo_modules
 from coaching.models import LeadSummary
 from coaching.tracking.services import send_lead_summaries
-from scoring.weeks import week_label, week_start, weeks_back
+from scoring.weeks import week_of, week_start, weeks_back
 
 pytestmark = pytest.mark.django_db
 WEEK = week_start(timezone.localdate())
@@ -35,7 +35,7 @@ def test_each_lead_gets_one_summary_of_their_region_per_week(demo):
     by_lead = {m.to[0]: m for m in mail.outbox}
     assert len(by_lead) == 3
     north = next(m for to, m in by_lead.items() if to.startswith("lead.north"))
-    assert week_label(weeks_back(WEEK, 1)) in north.body
+    assert f"Your region, {week_of(weeks_back(WEEK, 1))}:" in north.body
     assert "Average ROR" in north.body and "improving" in north.body
     assert "Coaching impact" in north.body
     assert send_lead_summaries(WEEK) == 0, "once per lead and week"
