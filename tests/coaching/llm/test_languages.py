@@ -127,3 +127,18 @@ def test_every_language_version_of_the_demo_modules_is_published(chain):
     versions = TrainingModule.objects.exclude(language="en")
     assert versions.count() == 32
     assert all(m.translation_of_id and m.status == "published" for m in versions)
+
+
+def test_a_french_manager_gets_the_digest_in_french(french, llm, mailoutbox):
+    llm.default = ok(french_answer)
+    french.manager.email = "alex@example.com"
+    french.manager.save()
+
+    generate(french)
+
+    (digest,) = mailoutbox
+    assert digest.subject.startswith("Votre coaching, semaine du 23 nov.")  # (+ year, if not this)
+    assert digest.body.startswith("Bonjour Alex,")
+    assert "Votre coaching pour" in digest.body and "semaine du 23 nov." in digest.body
+    assert FRENCH_STEPS[0] in digest.body
+    assert "Formation :" in digest.body  # the module line, in French
