@@ -43,6 +43,9 @@ TOWNS = [
     "Athlone", "Sheffield", "Salisbury", "Ennis", "Harrogate", "Truro", "Tralee", "Bradford",
     "Chichester", "Wexford", "Whitby", "Poole", "Dundalk",
 ]  # fmt: skip
+# A chain across language borders: these stores (when the demo has them) are French and Spanish,
+# so their managers read pages, emails and coaching in their store's language.
+ABROAD = {"S023": ("Lille", "Europe/Paris", "fr"), "S024": ("Bilbao", "Europe/Madrid", "es")}
 FIRST_NAMES = [
     "Aisha", "Ben", "Chloe", "Dev", "Erin", "Farid", "Grace", "Hugo", "Isla", "Jon", "Kemi",
     "Liam", "Maya", "Niall", "Olu", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Vik",
@@ -114,9 +117,11 @@ def build_demo(*, stores: int = 24, weeks: int = 26, seed: int = 1) -> DemoSumma
     for index in range(stores):
         tz = REGIONS[index % len(REGIONS)][2]
         region = regions[index % len(REGIONS)]
+        code = f"S{index + 1:03d}"
+        name, tz, language = ABROAD.get(code, (TOWNS[index % len(TOWNS)], tz, "en"))
         store, _ = Store.objects.update_or_create(
-            code=f"S{index + 1:03d}",
-            defaults={"name": TOWNS[index % len(TOWNS)], "region": region, "timezone": tz},
+            code=code,
+            defaults={"name": name, "region": region, "timezone": tz, "language": language},
         )
         demo_stores.append(store)
 
