@@ -4,7 +4,6 @@ browser's. Emails and coaching, which have no browser, fall back to the site's l
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
-from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from .access import stores_visible_to
@@ -62,11 +61,6 @@ def language_for(user: AbstractBaseUser) -> str:
 def forget_language(user_ids) -> None:
     """After a store's or a profile's language changed."""
     cache.delete_many([_KEY.format(pk) for pk in user_ids])
-
-
-def override_for(user: AbstractBaseUser):
-    """`with override_for(manager):` writes what follows in the manager's language."""
-    return translation.override(language_for(user))
 
 
 def visitor_language(request, store) -> str:

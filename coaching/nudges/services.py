@@ -14,12 +14,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from scoring.access import role_of, stores_visible_to
-from scoring.languages import override_for
+from scoring.languages import manager_language
 from scoring.models import Role
 from scoring.weeks import week_start
 
@@ -45,7 +45,7 @@ def compose(plan: WeeklyPlan, *, lead=None) -> tuple[str, str]:
     manager, store = plan.manager, plan.store
     count = len(plan.open_list)
     site = settings.SITE_URL.rstrip("/")
-    with override_for(manager):
+    with translation.override(manager_language(manager, store)):
         if lead is not None:
             subject = _("%(lead)s asked you to look at your coaching for %(store)s") % {
                 "lead": _name(lead),
