@@ -97,6 +97,7 @@ class ModuleDraftRequest:
     category_name: str
     objective: str  # the trainer's words: data, never instructions
     minutes: int
+    language: str = "en"  # the module's: the draft is written in it
 
 
 @dataclass

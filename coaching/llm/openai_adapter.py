@@ -144,6 +144,7 @@ class OpenAICoach:
             "category": request.category,
             "category_name": request.category_name,
             "minutes": request.minutes,
+            "language": request.language,
             "objective": fence("trainer_objective", request.objective),
         }
         messages = [

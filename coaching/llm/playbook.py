@@ -169,8 +169,11 @@ class PlaybookCoach:
         self, request: ModuleDraftRequest, *, calls: list[CallRecord], repair: Repair | None = None
     ) -> Reply[ModuleDraftOut]:
         calls.append(CallRecord(self.name, self.model, self.prompt_version, attempt=len(calls) + 1))
-        # The trainer's language: the studio asks in the request's active language.
-        practices = playbook(request.category, (translation.get_language() or "en")[:2])[:4]
+        with translation.override(request.language):
+            return self._draft_module(request)
+
+    def _draft_module(self, request: ModuleDraftRequest) -> Reply[ModuleDraftOut]:
+        practices = playbook(request.category, request.language)[:4]
         sections = [
             SectionOut(
                 heading=_("Why it matters"),

@@ -7,6 +7,7 @@ version and every completion keeps the one it was made on.
 """
 
 import pydantic
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import translation
@@ -244,7 +245,10 @@ def draft_with_ai(
         raise ValidationError(_("the learning objective is required (at most 500 characters)"))
     if not 5 <= minutes <= 60:
         raise ValidationError(_("a module takes 5 to 60 minutes"))
-    request = ModuleDraftRequest(category.code, category.name, objective, minutes)
+    # In the trainer's language: a French trainer drafts the French version.
+    language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+    language = language if language in dict(settings.LANGUAGES) else "en"
+    request = ModuleDraftRequest(category.code, category.label, objective, minutes, language)
     coach, calls = llm.get_coach(), []
     # Retries, the one repair and the playbook fallback: all in the LLM policy.
     answer = policy.draft_module(request, coach, calls, check=quiz_problems, retries=llm.retries())
@@ -258,6 +262,7 @@ def draft_with_ai(
             summary=draft.summary.strip()[:300],
             body=draft_body(draft),
             minutes=minutes,
+            language=language,
             quiz=quiz,
             ai_draft=not answer.coach.offline,
             template_draft=answer.coach.offline,
@@ -306,7 +311,7 @@ def quiz_problems(draft: ModuleDraftOut) -> list[str]:
 def draft_body(draft: ModuleDraftOut) -> str:
     parts = [f"## {s.heading.strip()}\n\n{s.body.strip()}" for s in draft.sections]
     steps = "\n".join(f"{n}. {step.strip()}" for n, step in enumerate(draft.practice_steps, 1))
-    parts.append(f"## Practise this week\n\n{steps}")
+    parts.append("## " + _("Practise this week") + f"\n\n{steps}")  # the trainer's language
     return "\n\n".join(parts) + "\n"
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 WEEKLY_PLAN = "weekly_plan.v4"
-MODULE_DRAFT = "module_draft.v1"
+MODULE_DRAFT = "module_draft.v2"
 REPAIR = "repair.v1"  # follows the task's own prompt on the one repair attempt
 
 

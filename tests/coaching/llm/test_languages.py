@@ -142,3 +142,24 @@ def test_a_french_manager_gets_the_digest_in_french(french, llm, mailoutbox):
     assert "Votre coaching pour" in digest.body and "semaine du 23 nov." in digest.body
     assert FRENCH_STEPS[0] in digest.body
     assert "Formation :" in digest.body  # the module line, in French
+
+
+def test_a_french_trainer_drafts_a_french_module_from_the_french_playbook(settings):
+    from django.utils import translation
+
+    from coaching.modules.services import draft_with_ai
+    from scoring.models import Category, Role
+    from tests.factories import user_with_role
+
+    settings.COACH_LLM_PROVIDER = "playbook"
+    trainer = user_with_role(Role.TRAINER)
+    category = Category.objects.get(code="team_retention")
+    with translation.override("fr"):
+        module, note = draft_with_ai(trainer, category=category, objective="Garder les nouveaux")
+
+    assert module.language == "fr" and module.template_draft
+    assert "provient donc du modèle intégré" in note  # the trainer is told so, in French
+    assert module.body.startswith("## Pourquoi c'est important")
+    assert "## Pratiquer cette semaine" in module.body
+    assert any(title in module.body for title in french_titles("team_retention"))
+    assert "Garder les nouveaux" in module.summary

@@ -49,8 +49,8 @@ def test_a_draft_that_fails_transiently_is_retried_then_used(drafts):
     assert reason == ""
     assert module.title == "Winning back detractors within a day"
     assert calls_of(module) == [
-        ("openai", "transient", "module_draft.v1", 1),
-        ("openai", "ok", "module_draft.v1", 2),
+        ("openai", "transient", "module_draft.v2", 1),
+        ("openai", "ok", "module_draft.v2", 2),
     ]
     assert drafts.requests[0] == drafts.requests[1]
 
@@ -62,8 +62,8 @@ def test_an_off_schema_draft_is_repaired_once_with_the_repair_prompt(drafts):
 
     assert reason == "" and module.quiz == quiz(3)
     assert calls_of(module) == [
-        ("openai", "invalid", "module_draft.v1", 1),
-        ("openai", "ok", "module_draft.v1+repair.v1", 2),
+        ("openai", "invalid", "module_draft.v2", 1),
+        ("openai", "ok", "module_draft.v2+repair.v1", 2),
     ]
     first, repair = drafts.requests
     assert repair["messages"][:2] == first["messages"]

@@ -301,7 +301,7 @@ def test_ai_draft_from_the_llm_is_saved_as_a_draft_for_the_trainer(people, llm):
         "module_draft",
         "openai",
         "ok",
-        "module_draft.v1",
+        "module_draft.v2",
     )
     sent = llm.requests[0]["messages"][-1]["content"]
     # The trainer's text is fenced as data and cannot close its own fence.
