@@ -65,6 +65,8 @@ class ModuleForm(forms.ModelForm):
         active = Category.objects.filter(active=True)
         self.fields["category"].queryset = active
         self.fields["secondary_category"].queryset = active
+        # A form that leaves the language out (an older client) writes English, as before.
+        self.fields["language"].required = False
         # A language version translates an original, never itself nor another version.
         originals = module_originals()
         if self.instance.pk:
@@ -74,6 +76,9 @@ class ModuleForm(forms.ModelForm):
             "For a version of another module in this language: managers who read this language "
             "get it instead of the original."
         )
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or "en"
 
 
 def _choice(number: int) -> str:
