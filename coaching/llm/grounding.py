@@ -286,7 +286,7 @@ def check(plan: PlanOut, request: PlanRequest) -> list[str]:
     """Every reason this plan may not be stored; empty when it is grounded and reads as advice."""
     if request.language != "en":
         plan = plan.model_copy(update={"tips": [in_decimal_points(t) for t in plan.tips]})
-        request = _in_decimal_points(request)
+        request = _reasons_in_decimal_points(request)
     problems = _plan_problems(plan, request)
     data = {item.category: category_data(item, request) for item in request.focus}
     for number, tip in enumerate(plan.tips, start=1):
@@ -302,7 +302,7 @@ def check(plan: PlanOut, request: PlanRequest) -> list[str]:
     return problems
 
 
-def _in_decimal_points(request: PlanRequest) -> PlanRequest:
+def _reasons_in_decimal_points(request: PlanRequest) -> PlanRequest:
     """The request with its focus reasons' decimal commas as points: the reasons are written in
     the manager's language, and their numbers may be quoted."""
     focus = tuple(
