@@ -50,7 +50,12 @@ def manager_language(manager: AbstractBaseUser, store) -> str:
         chosen = manager.profile.language
     except Profile.DoesNotExist:
         chosen = ""
-    return supported(chosen) or supported(store.language) or DEFAULT
+    return language_of(chosen, store.language)
+
+
+def language_of(chosen: str, store_language: str) -> str:
+    """A manager's own choice, else their store's language, else the site's."""
+    return supported(chosen) or supported(store_language) or DEFAULT
 
 
 def language_for(user: AbstractBaseUser) -> str:

@@ -266,13 +266,14 @@ def _plan_problems(plan: PlanOut, request: PlanRequest) -> list[str]:
     return problems
 
 
+def points(text: str) -> str:
+    """ "67,5" as "67.5"."""
+    return DECIMAL_COMMA.sub(r"\1.\2", text)
+
+
 def in_decimal_points(tip: TipOut) -> TipOut:
     """The tip with decimal commas written as points ("67,5" as "67.5"), so a French or Spanish
     tip's numbers are checked as the English ones are."""
-
-    def points(text: str) -> str:
-        return DECIMAL_COMMA.sub(r"\1.\2", text)
-
     return tip.model_copy(
         update={
             "title": points(tip.title),
@@ -305,7 +306,5 @@ def check(plan: PlanOut, request: PlanRequest) -> list[str]:
 def _reasons_in_decimal_points(request: PlanRequest) -> PlanRequest:
     """The request with its focus reasons' decimal commas as points: the reasons are written in
     the manager's language, and their numbers may be quoted."""
-    focus = tuple(
-        replace(item, reason=DECIMAL_COMMA.sub(r"\1.\2", item.reason)) for item in request.focus
-    )
+    focus = tuple(replace(item, reason=points(item.reason)) for item in request.focus)
     return replace(request, focus=focus)

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
+from scoring.languages import language_of
 from scoring.models import Store
 from scoring.pulse.themes import themes_of
 from scoring.weeks import week_label
@@ -136,7 +137,7 @@ class Run:
             self.codes[pk], self.store_languages[pk] = code, language
 
     def language(self, manager_id: int, store_id: int) -> str:
-        return self.chosen.get(manager_id) or self.store_languages.get(store_id) or "en"
+        return language_of(self.chosen.get(manager_id, ""), self.store_languages.get(store_id, ""))
 
     def prepare(self, pairs: Sequence[tuple[int, int]]) -> list[Job]:
         """The jobs of these pairs, claimed: pairs without scores, reused or held by another run
