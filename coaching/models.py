@@ -18,11 +18,17 @@ class Goal(models.Model):
         MISSED = "missed", _("Missed")
         DROPPED = "dropped", _("Dropped")
 
+    class Kind(models.TextChoices):
+        # A goal raises a score to its target; a "hold" goal keeps a strong score at or above it.
+        RAISE = "raise", _("Raise to")
+        HOLD = "hold", _("Hold at or above")
+
     manager = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="goals")
     store = models.ForeignKey(Store, models.CASCADE, related_name="goals")
     category = models.ForeignKey(Category, models.PROTECT, related_name="goals")
     target_score = models.DecimalField(max_digits=4, decimal_places=1, validators=PERCENT)
     due_date = models.DateField()
+    kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.RAISE)
     intent = models.TextField(max_length=500, blank=True, help_text="In the manager's words")
     baseline_score = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -68,6 +74,10 @@ class TrainingModule(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="modules"
     )
     ai_draft = models.BooleanField(default=False, help_text="Began as a draft the AI wrote")
+    # Who last changed the content: with four-eyes review on, someone else must publish it.
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     template_draft = models.BooleanField(
         default=False, help_text="Began as a draft from the built-in template (no AI answered)"
     )
@@ -125,6 +135,9 @@ class ModuleCompletion(models.Model):
     )
     score = models.PositiveSmallIntegerField(validators=PERCENT, help_text="% of quiz correct")
     answers = models.JSONField(default=list)
+    # A retake updates the row: the latest score and answers, the best score, and how many tries.
+    best_score = models.PositiveSmallIntegerField(validators=PERCENT, default=0)
+    attempts = models.PositiveSmallIntegerField(default=1)
     completed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -206,6 +219,34 @@ class CoachingTip(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class PlanReply(models.Model):
+    """A regional lead's answer to a store's weekly plan: a reply, or recognition of the manager.
+    The manager reads it on their week page; `seen_at` marks when they first did."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("Reply")
+        RECOGNITION = "recognition", _("Recognition")
+
+    plan = models.ForeignKey(WeeklyPlan, models.CASCADE, related_name="replies")
+    tip = models.ForeignKey(
+        CoachingTip, models.SET_NULL, null=True, blank=True, related_name="replies"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="plan_replies"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.REPLY)
+    body = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["plan", "created_at"], name="reply_plan_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.plan}"
 
 
 class LLMCall(models.Model):
