@@ -10,6 +10,7 @@ from .models import (
     ModuleCompletion,
     ModuleVersion,
     Nudge,
+    PlanReply,
     TrainingModule,
     WeeklyPlan,
 )
@@ -223,3 +224,13 @@ class NudgeAdmin(admin.ModelAdmin):
     list_filter = ["kind", "week"]
     list_select_related = ["manager", "store", "sent_by"]
     readonly_fields = ["created_at", "sent_at", "attempts"]
+
+
+@admin.register(PlanReply)
+class PlanReplyAdmin(admin.ModelAdmin):
+    list_display = ["plan", "kind", "author", "created_at", "seen_at"]
+    list_filter = ["kind"]
+    list_select_related = ["plan__store", "plan__manager", "author"]
+    search_fields = ["plan__store__code", "body"]
+    raw_id_fields = ["plan", "tip", "author"]
+    readonly_fields = ["created_at", "seen_at"]

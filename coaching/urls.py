@@ -6,12 +6,14 @@ from .modules import views as modules
 from .nudges import views as nudges
 from .plans import views as plans
 from .preferences import views as preferences
+from .replies import views as replies
 from .tracking import views as tracking
 
 urlpatterns = [
     path("week/", plans.this_week, name="week"),
     path("plans/", plans.plan_archive, name="plans"),
     path("plans/<int:pk>/", plans.plan_detail, name="plan"),
+    path("plans/<int:pk>/replies/", replies.plan_reply, name="plan-reply"),
     path("tips/<int:pk>/feedback/", plans.tip_feedback, name="tip-action"),
     path("goals/", goals.goal_list, name="goals"),
     path("goals/<int:pk>/edit/", goals.goal_edit, name="goal-edit"),

@@ -11,6 +11,11 @@ env = environ.Env()
 # --- Coaching and the LLM ---------------------------------------------------------------------
 # Active goals a manager may hold per store (each one goes into every weekly plan's prompt).
 GOALS_PER_MANAGER = env.int("GOALS_PER_MANAGER", default=10)
+# Training modules. Four-eyes review: nobody publishes content they last edited; the author submits
+# it and another trainer or admin publishes it or sends it back (off: trainers publish directly).
+MODULE_FOUR_EYES = env.bool("MODULE_FOUR_EYES", default=False)
+# The quiz score (%) at or above which a manager has passed a module.
+MODULE_PASS_MARK = env.int("MODULE_PASS_MARK", default=80)
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
 OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")

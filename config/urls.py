@@ -83,6 +83,32 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Password reset by email, Django's own views; the form answers the same whether or not an
+    # account has that address, and the last step also lifts a login lockout (config.views).
+    path(
+        "accounts/password-reset/",
+        auth_views.PasswordResetView.as_view(
+            email_template_name="registration/password_reset_email.txt",
+            subject_template_name="registration/password_reset_subject.txt",
+        ),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("about/", views.about, name="about"),
     path("import/", scoring_views.import_page, name="import"),
     # Public: the questionnaire behind a store's QR code or link, and a kiosk's.
     path("p/<str:token>/", pulse_views.answer, name="pulse-answer"),

@@ -1,10 +1,16 @@
-"""The home page sends each role to its own page."""
+"""The home page sends each role to its own page; the about page and the password reset's last
+step are here too."""
 
+from axes.handlers.proxy import AxesProxyHandler
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.cache import cache_control
 
+from coaching.plans.focus import CEILING, FOCUS_SIZE
+from coaching.tracking.risk import RISK_WEEKS
+from scoring.about import score_guide
 from scoring.access import role_of
 from scoring.models import Role
 
@@ -28,3 +34,25 @@ def home(request):
 def favicon(request):
     """Browsers ask for /favicon.ico whatever the page says (the admin's pages say nothing)."""
     return redirect(static("ror/favicon.svg"))
+
+
+@login_required
+def about(request):
+    """What the numbers mean, for every role: read from the data and the charts' constants."""
+    context = {
+        "guide": score_guide(),
+        "focus_size": FOCUS_SIZE,
+        "ceiling": int(CEILING),
+        "risk_weeks": RISK_WEEKS,
+    }
+    return render(request, "about.html", context)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's last step of a password reset, which also lifts a login lockout (django-axes)
+    for that username: whoever set a new password through the emailed link may try it now."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        AxesProxyHandler.reset_attempts(username=form.user.get_username())
+        return response

@@ -19,14 +19,41 @@ from django.utils.translation import ngettext
 from .numbers import decimal, signed
 
 FLAT = 0.05  # points: a change smaller than this is no change
+# Colour bands of a 0-100 score (the about page quotes these): low below BAND_MID, mid from
+# BAND_MID, high from BAND_HIGH.
+BAND_MID = 60
+BAND_HIGH = 75
+
+# The charts' colours, the one list: app.css paints the same through the chart classes (CSS wins
+# over these presentation attributes), and tests/web/test_phone_and_a11y.py checks both and their
+# WCAG contrast: bars, lines and marks 3:1 against the card and the bar track, text 4.5:1.
+PALETTE = {
+    "card": "#ffffff",
+    "track": "#eceef2",
+    "band-high": "#2e7d55",
+    "band-mid": "#a35f00",
+    "band-low": "#c0392b",
+    "band-none": "#6e7687",
+    "series-0": "#1f5fbf",
+    "series-1": "#7a4fb8",
+    "series-2": "#1f8276",
+    "target": "#b3261e",
+    "tick": "#1d2433",  # the chain median, over a white halo so it shows on bar and track alike
+    "text": "#1d2433",
+    "muted": "#5b6475",
+}
+# SVG text scales with its chart: a fluid chart is drawn FLUID_WIDTH units wide, close to a
+# 360 px phone's card, so FONT units stay 12 px or more there; app.css caps how far it grows.
+FLUID_WIDTH = 320
+FONT = 14
 
 
 def band(score: float | None) -> str:
     if score is None:
         return "band-none"
-    if score < 60:
+    if score < BAND_MID:
         return "band-low"
-    if score < 75:
+    if score < BAND_HIGH:
         return "band-mid"
     return "band-high"
 
@@ -84,11 +111,14 @@ def _open(
 
 
 def _empty(uid: str, title: str, width: int, height: int) -> SafeString:
-    head = _open(uid, width, height, title, _("No data yet."), "chart empty")
+    head = _open(uid, width, height, title, _("No data yet."), "chart empty", fluid=False)
     return format_html(
-        '{}<text x="4" y="{}" font-size="12" fill="#5b6475">No data yet</text></svg>',
+        '{}<text x="4" y="{}" font-size="{}" fill="{}">{}</text></svg>',
         head,
-        min(height - 4, 16),
+        min(height - 4, 18),
+        FONT,
+        PALETTE["muted"],
+        _("No data yet."),
     )
 
 
@@ -158,11 +188,12 @@ def sparkline(
         len(values),
     ) % {"label": label, "count": len(values), "first": _num(present[0]), "last": _num(present[-1])}
     return format_html(
-        '{}{}<circle class="spark-last" cx="{}" cy="{}" r="2.5" fill="#1f5fbf"/></svg>',
+        '{}{}<circle class="spark-last" cx="{}" cy="{}" r="2.5" fill="{}"/></svg>',
         _open(uid, width, height, title, desc, "chart spark", fluid=False),
-        _polylines(_runs(points), "spark series-0", "#1f5fbf", 1.5),
+        _polylines(_runs(points), "spark series-0", PALETTE["series-0"], 1.5),
         f"{last_x:.1f}",
         f"{last_y:.1f}",
+        PALETTE["series-0"],
     )
 
 
@@ -175,15 +206,18 @@ class BarRow:
     band: str = ""
 
 
-BAR_ROW, LABEL_W, VALUE_W = 26, 170, 90
+# A row: the label and the value on one line, the bar under them (narrow enough for a phone).
+BAR_ROW, BAR_TOP, BAR_H = 42, 20, 12
 
 
-def score_bars(rows: Sequence[BarRow], *, uid: str, title: str, width: int = 560) -> SafeString:
+def score_bars(
+    rows: Sequence[BarRow], *, uid: str, title: str, width: int = FLUID_WIDTH
+) -> SafeString:
     """Horizontal 0-100 bars, one per row, with the value, a trend arrow and an optional tick."""
     if not rows:
         return _empty(uid, title, width, 40)
-    track = width - LABEL_W - VALUE_W
-    height = BAR_ROW * len(rows) + 4
+    track = width - 4
+    height = BAR_ROW * len(rows)
     desc = "; ".join(
         f"{r.label}: {_('no score') if r.value is None else _num(r.value)}"
         + ("" if r.change is None else f", {arrow_label(r.change)}")
@@ -192,44 +226,55 @@ def score_bars(rows: Sequence[BarRow], *, uid: str, title: str, width: int = 560
     )
     parts = []
     for n, r in enumerate(rows):
-        top = 2 + n * BAR_ROW
-        mid = top + BAR_ROW / 2 + 4
+        top = n * BAR_ROW
+        line = top + FONT
         value = "\u2013" if r.value is None else _num(r.value)
         change = "" if r.change is None else f" {arrow(r.change)} {signed(r.change)}"
         bar = 0.0 if r.value is None else track * max(0.0, min(100.0, r.value)) / 100
         parts.append(
             format_html(
-                '<text x="0" y="{}" font-size="12">{}</text>'
-                '<rect class="bar-track" x="{}" y="{}" width="{}" height="{}" fill="#eceef2"/>'
-                '<rect class="bar {}" x="{}" y="{}" width="{}" height="{}" fill="#3c6fbf"/>'
-                '<text x="{}" y="{}" font-size="12">{}{}</text>',
-                mid,
+                '<text x="0" y="{}" font-size="{}" fill="{}">{}</text>'
+                '<text x="{}" y="{}" font-size="{}" fill="{}" text-anchor="end">{}{}</text>'
+                '<rect class="bar-track" x="2" y="{}" width="{}" height="{}" fill="{}"/>'
+                '<rect class="bar {}" x="2" y="{}" width="{}" height="{}" fill="{}"/>',
+                line,
+                FONT,
+                PALETTE["text"],
                 r.label,
-                LABEL_W,
-                top + 5,
-                track,
-                BAR_ROW - 10,
-                r.band,
-                LABEL_W,
-                top + 5,
-                f"{bar:.1f}",
-                BAR_ROW - 10,
-                LABEL_W + track + 6,
-                mid,
+                width,
+                line,
+                FONT,
+                PALETTE["text"],
                 value,
                 change,
+                top + BAR_TOP,
+                track,
+                BAR_H,
+                PALETTE["track"],
+                r.band,
+                top + BAR_TOP,
+                f"{bar:.1f}",
+                BAR_H,
+                PALETTE.get(r.band, PALETTE["series-0"]),
             )
         )
         if r.marker is not None:
-            x = LABEL_W + track * max(0.0, min(100.0, r.marker)) / 100
+            x = f"{2 + track * max(0.0, min(100.0, r.marker)) / 100:.1f}"
+            ends = (top + BAR_TOP - 4, top + BAR_TOP + BAR_H + 4)
             parts.append(
                 format_html(
-                    '<line class="bar-marker" x1="{}" x2="{}" y1="{}" y2="{}" stroke="#1d2433" '
+                    '<line class="bar-halo" x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}" '
+                    'stroke-width="5"/>'
+                    '<line class="bar-marker" x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}" '
                     'stroke-width="2"/>',
-                    f"{x:.1f}",
-                    f"{x:.1f}",
-                    top + 2,
-                    top + BAR_ROW - 2,
+                    x,
+                    x,
+                    *ends,
+                    PALETTE["card"],
+                    x,
+                    x,
+                    *ends,
+                    PALETTE["tick"],
                 )
             )
     return format_html(
@@ -253,8 +298,8 @@ class Target:
     due: dt.date | None = None
 
 
-LEFT, RIGHT, TOP, BOTTOM = 34, 12, 10, 22
-COLOURS = ["#1f5fbf", "#8a5cc2", "#2a9d8f"]
+LEFT, RIGHT, TOP, BOTTOM = 34, 8, 12, 24
+COLOURS = [PALETTE["series-0"], PALETTE["series-1"], PALETTE["series-2"]]
 
 
 def _week_labels(weeks: Sequence[dt.date], x, height: int):
@@ -262,9 +307,9 @@ def _week_labels(weeks: Sequence[dt.date], x, height: int):
     every = max(1, len(weeks) // 6)
     labels = format_html_join(
         "",
-        '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#5b6475">{}</text>',
+        '<text x="{}" y="{}" font-size="{}" text-anchor="middle" fill="{}">{}</text>',
         (
-            (f"{x(i):.1f}", height - 6, _("W%d") % w.isocalendar().week)
+            (f"{x(i):.1f}", height - 6, FONT, PALETTE["muted"], _("W%d") % w.isocalendar().week)
             for i, w in enumerate(weeks)
             if (i % every == 0 and len(weeks) - 1 - i >= every / 2) or i == len(weeks) - 1
         ),
@@ -279,15 +324,18 @@ def _target_marks(targets: Sequence[Target], weeks: Sequence[dt.date], x, y, wid
         ty = f"{y(t.value):.1f}"
         target_marks.append(
             format_html(
-                '<line class="target" x1="{}" x2="{}" y1="{}" y2="{}" stroke="#b3261e" '
+                '<line class="target" x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}" '
                 'stroke-dasharray="5 4" stroke-width="1.5"/>'
-                '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="#b3261e">{}</text>',
+                '<text x="{}" y="{}" font-size="{}" text-anchor="end" fill="{}">{}</text>',
                 LEFT,
                 width - RIGHT,
                 ty,
                 ty,
+                PALETTE["target"],
                 width - RIGHT,
                 f"{y(t.value) - 4:.1f}",
+                FONT,
+                PALETTE["target"],
                 t.label,
             )
         )
@@ -297,9 +345,10 @@ def _target_marks(targets: Sequence[Target], weeks: Sequence[dt.date], x, y, wid
             if due_x is not None:
                 target_marks.append(
                     format_html(
-                        '<circle class="target-due" cx="{}" cy="{}" r="3.5" fill="#b3261e"/>',
+                        '<circle class="target-due" cx="{}" cy="{}" r="3.5" fill="{}"/>',
                         f"{due_x:.1f}",
                         ty,
+                        PALETTE["target"],
                     )
                 )
     return mark_safe("".join(target_marks))  # noqa: S308 - format_html output
@@ -314,8 +363,8 @@ def line_chart(
     y_min: float | None = 0,
     y_max: float | None = 100,
     targets: Sequence[Target] = (),
-    width: int = 520,
-    height: int = 180,
+    width: int = FLUID_WIDTH,
+    height: int = 190,
 ) -> SafeString:
     values = [v for s in series for v in s.values if v is not None]
     if not weeks or not values:
@@ -338,7 +387,7 @@ def line_chart(
     grid = format_html_join(
         "",
         '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}" stroke="#e3e6ec"/>'
-        '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="#5b6475">{}</text>',
+        '<text x="{}" y="{}" font-size="{}" text-anchor="end" fill="{}">{}</text>',
         (
             (
                 LEFT,
@@ -346,7 +395,9 @@ def line_chart(
                 f"{y(t):.1f}",
                 f"{y(t):.1f}",
                 LEFT - 4,
-                f"{y(t) + 3:.1f}",
+                f"{y(t) + 4:.1f}",
+                FONT,
+                PALETTE["muted"],
                 _num(round(t)),
             )
             for t in ticks

@@ -150,6 +150,9 @@ def store_trends(store: Store, week: dt.date) -> list[CategoryTrend]:
     return category_trends(store_ids=[store.id], week=week)[store.id]
 
 
+REPORT_SIZE = 3  # categories in each list of the store report
+
+
 @dataclass(frozen=True)
 class StoreReport:
     """The seed product's "report of strengths and areas of opportunity" for one store-week."""
@@ -161,24 +164,55 @@ class StoreReport:
     largest_drops: list[CategoryTrend]
 
 
+def below_benchmark(trend: CategoryTrend) -> bool:
+    """The report's benchmark is the chain median: the same middle store for every store, so a
+    weak region cannot make a weak score look fine (the store page shows it next to each
+    opportunity)."""
+    return (
+        trend.score is not None
+        and trend.chain_median is not None
+        and trend.score < trend.chain_median
+    )
+
+
+def report_strengths(
+    trends: Iterable[CategoryTrend], *, size: int = REPORT_SIZE
+) -> list[CategoryTrend]:
+    """The store's best-scored categories at or above the benchmark, confident ones first. The
+    one definition of a strength: focus selection (`coaching.plans.focus`) reads it too, so the
+    store page never calls "protect" what the weekly tips call "fix"."""
+    return sorted(
+        (t for t in trends if t.score is not None and not below_benchmark(t)),
+        key=lambda t: (t.low_confidence, -t.score),
+    )[:size]
+
+
 def strengths_and_opportunities(
-    store: Store, week: dt.date, *, size: int = 3, trends: Sequence[CategoryTrend] | None = None
+    store: Store,
+    week: dt.date,
+    *,
+    size: int = REPORT_SIZE,
+    trends: Sequence[CategoryTrend] | None = None,
 ) -> StoreReport:
-    """Top and bottom categories by score, and the largest confident drops.
+    """Strengths (`report_strengths`); opportunities, only categories below the benchmark, the
+    largest shortfall first; and the largest drops, only those beyond the store's usual
+    week-to-week movement (`CategoryTrend.significant`, confident data only), so an ordinary
+    wobble is never reported as news.
 
     Low-confidence scores are listed after confident ones, so a thin sample never crowds out a
     well-measured strength or weakness.
     """
     if trends is None:
         trends = store_trends(store, week)
-    scored = [t for t in trends if t.score is not None]
-    strengths = sorted(scored, key=lambda t: (t.low_confidence, -t.score))[:size]
-    opportunities = sorted(scored, key=lambda t: (t.low_confidence, t.score))[:size]
+    opportunities = sorted(
+        (t for t in trends if below_benchmark(t)),
+        key=lambda t: (t.low_confidence, t.score - t.chain_median),
+    )[:size]
     drops = sorted(
-        (t for t in scored if t.change is not None and t.change < 0 and not t.low_confidence),
+        (t for t in trends if t.significant and t.change is not None and t.change < 0),
         key=lambda t: t.change,
     )[:size]
-    return StoreReport(store, week, strengths, opportunities, drops)
+    return StoreReport(store, week, report_strengths(trends, size=size), opportunities, drops)
 
 
 def latest_scored_week(store_ids: Sequence[int] | None = None) -> dt.date | None:

@@ -1,7 +1,10 @@
 """/api/v1/goals/: a manager's goals. Reads follow `goals_visible_to`; every write goes through
 `coaching.goals.services`, the same functions the web form calls."""
 
+from collections.abc import Mapping
+
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
@@ -18,6 +21,9 @@ from ..models import Goal
 from . import services
 from .access import goals_visible_to
 from .selectors import goal_progress, latest_trends_for
+
+# The fields the goal's rules read (`services.check_goal`).
+RULED_FIELDS = ("store", "category", "kind", "target_score", "due_date", "intent")
 
 
 class ManagerWrites(permissions.BasePermission):
@@ -42,6 +48,7 @@ class ManagerWrites(permissions.BasePermission):
             {
                 "store": "S001",
                 "category": "customer_advocacy",
+                "kind": "raise",
                 "target_score": "75.0",
                 "due_date": "2026-12-21",
                 "intent": "Get advocacy back above 75 before the holidays",
@@ -63,6 +70,7 @@ class GoalSerializer(serializers.ModelSerializer):
             "manager",
             "store",
             "category",
+            "kind",
             "target_score",
             "due_date",
             "intent",
@@ -87,6 +95,27 @@ class GoalSerializer(serializers.ModelSerializer):
         p = goal_progress(goal, week=week, trend=trend)
         return {"current": p.current, "projected": p.projected, "status": p.status}
 
+    def to_internal_value(self, data):
+        """Fields that fail to parse come back with the goal's rules on those that did, so a
+        caller sees every problem at once, as the web form shows them."""
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not (isinstance(exc.detail, dict) and isinstance(data, Mapping)):
+                raise
+            parsed = {}
+            for name in RULED_FIELDS:
+                if name in data and name not in exc.detail:
+                    try:
+                        parsed[name] = self.fields[name].run_validation(data[name])
+                    except (serializers.ValidationError, DjangoValidationError):
+                        continue
+            try:
+                self._check(parsed)
+            except DjangoValidationError as rules:
+                raise serializers.ValidationError({**rules.message_dict, **exc.detail}) from exc
+            raise
+
     def validate(self, attrs):
         if self.instance is not None:
             for fixed in ("store", "category"):
@@ -99,7 +128,23 @@ class GoalSerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError(
                     {"status": _("a goal is closed with POST /api/v1/goals/{id}/close/")}
                 )
+            if self.instance.status != Goal.Status.ACTIVE:
+                return attrs  # the service refuses the edit as a whole
+        self._check(attrs)
         return attrs
+
+    def _check(self, attrs: dict) -> None:
+        """The goal's rules, the ones the web form applies (`services.check_goal`)."""
+        goal = self.instance
+        services.check_goal(
+            store=attrs.get("store", goal.store if goal else None),
+            category=attrs.get("category", goal.category if goal else None),
+            kind=attrs.get("kind"),
+            target_score=attrs.get("target_score"),
+            due_date=attrs.get("due_date"),
+            intent=attrs.get("intent"),
+            goal=goal,
+        )
 
 
 class CloseSerializer(serializers.Serializer):
@@ -145,6 +190,7 @@ class GoalViewSet(ScopedQuerysetMixin, viewsets.ModelViewSet):
             category=data["category"],
             target_score=data["target_score"],
             due_date=data["due_date"],
+            kind=data.get("kind", Goal.Kind.RAISE),
             intent=data.get("intent", ""),
         )
 
@@ -154,6 +200,7 @@ class GoalViewSet(ScopedQuerysetMixin, viewsets.ModelViewSet):
             serializer.instance,
             target_score=data.get("target_score"),
             due_date=data.get("due_date"),
+            kind=data.get("kind"),
             intent=data.get("intent"),
         )
 

@@ -7,6 +7,7 @@ each tip uses.
 """
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -117,7 +118,22 @@ def _why_and_steps(reason: str, practice: Practice) -> tuple[str, list[str]]:
         steps.append(
             (_("Watch the result: %(measure)s") % {"measure": practice.measure})[:MAX_STEP]
         )
-    return reason[:MAX_WHY], steps
+    return _whole_sentences(reason, MAX_WHY), steps
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\W\d_])")  # "déc. 2026" and "67.5" go on
+
+
+def _whole_sentences(text: str, limit: int) -> str:
+    """As many of the text's first sentences as fit in `limit` characters: a reason naming many
+    factors loses its last ones whole, never half a number ("7" of "71.0")."""
+    kept = ""
+    for sentence in SENTENCE_END.split(text):
+        longer = f"{kept} {sentence}" if kept else sentence
+        if len(longer) > limit:
+            break
+        kept = longer
+    return kept or text[:limit]
 
 
 class PlaybookCoach:

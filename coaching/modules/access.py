@@ -6,6 +6,8 @@ a manager sees their own wherever they took them, a lead those made at their reg
 admin all; trainers see how often a module was completed, not who completed it.
 """
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, QuerySet
 
 from scoring.access import role_of, stores_visible_to
@@ -53,6 +55,13 @@ def completions_visible_to(user) -> QuerySet[ModuleCompletion]:
     return completions.none()
 
 
+def own_completions(user) -> QuerySet[ModuleCompletion]:
+    """A person's own training record, wherever they took it (it follows them, not the store)."""
+    if not user.is_active:
+        return ModuleCompletion.objects.none()
+    return ModuleCompletion.objects.filter(manager=user)
+
+
 def completions_listed_for(user) -> QuerySet[ModuleCompletion]:
     return completions_visible_to(user).select_related("manager").order_by("-completed_at", "id")
 
@@ -60,3 +69,14 @@ def completions_listed_for(user) -> QuerySet[ModuleCompletion]:
 def module_originals() -> QuerySet[TrainingModule]:
     """The modules a language version may translate: those that are no translation themselves."""
     return TrainingModule.objects.filter(translation_of=None)
+
+
+SENT_BACK = "sent_back"  # the key of a reviewer's note in a module's admin history
+
+
+def review_notes_of(module: TrainingModule) -> QuerySet[LogEntry]:
+    """A module's admin history, where a reviewer's notes sending it back are kept (for those who
+    may author it: the studio's editor)."""
+    return LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(TrainingModule), object_id=str(module.pk)
+    )

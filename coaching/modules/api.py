@@ -160,6 +160,10 @@ class CompleteSerializer(serializers.Serializer):
     store = serializers.CharField(required=False, help_text="store code; default your first")
 
 
+class SendBackSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=1000)
+
+
 class AuthorWrites(permissions.BasePermission):
     """Writes for authors; detail writes are judged on the object (a foreign one is a 404)."""
 
@@ -214,6 +218,17 @@ class ModuleViewSet(ScopedQuerysetMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def publish(self, request, slug=None):
         return self._transition(services.publish_module)
+
+    @extend_schema(request=SendBackSerializer)
+    @action(detail=True, methods=["post"], url_path="send-back")
+    def send_back(self, request, slug=None):
+        """The reviewer's 'not yet': back to its author, with a note saying what to change."""
+        form = SendBackSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        module = services.send_back(
+            request.user, self.get_object(), note=form.validated_data["note"]
+        )
+        return Response(self.get_serializer(module).data)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])

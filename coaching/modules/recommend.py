@@ -1,8 +1,10 @@
 """Which published modules fit a focus category and a manager's goal: deterministic ranking.
 
-Order: category match first (primary category, then secondary), then text relevance of the
-module (title, summary, body) to the goal text and the category by BM25, and modules the manager
-already completed go after the rest. Ties break on the slug so the order never wobbles.
+Only modules whose own (primary) category is the focus category are offered: the training linked
+to a tip is of the tip's category, never one that only touches it as a secondary category. Order:
+text relevance of the module (title, summary, body) to the goal text and the category by BM25,
+and modules the manager already completed go after the rest. Ties break on the slug so the order
+never wobbles.
 """
 
 import math
@@ -10,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Protocol
 
 from ..text import tokens
 
@@ -69,24 +72,20 @@ def rank_modules(
     limit: int = 3,
     language: str = "en",
 ) -> list[Candidate]:
-    """The best `limit` modules for a focus category; only category matches are returned, each
-    module once: in the reader's language where it has a version in it. A module taken in one
-    language counts as taken in all."""
+    """The best `limit` modules of a focus category (their primary category), each module once:
+    in the reader's language where it has a version in it. A module taken in one language counts
+    as taken in all."""
     done = {c.group for c in candidates if c.slug in completed}
+    library = in_language(candidates, language)
+    # Word statistics over the whole library: a word every module of the category uses still
+    # tells it apart from the rest, and the goal's own words weigh as they should.
+    relevance = bm25_scores(tokens(f"{goal_text} {category_words}"), [c.document for c in library])
     matching = [
-        c
-        for c in in_language(candidates, language)
-        if category in (c.category, c.secondary_category)
+        pair for pair in zip(library, relevance, strict=True) if pair[0].category == category
     ]
-    relevance = bm25_scores(tokens(f"{goal_text} {category_words}"), [c.document for c in matching])
     ranked = sorted(
-        zip(matching, relevance, strict=True),
-        key=lambda pair: (
-            pair[0].group in done,
-            pair[0].category != category,
-            -round(pair[1], 9),
-            pair[0].slug,
-        ),
+        matching,
+        key=lambda pair: (pair[0].group in done, -round(pair[1], 9), pair[0].slug),
     )
     return [candidate for candidate, _ in ranked[:limit]]
 
@@ -104,3 +103,21 @@ def in_language(candidates: Sequence[Candidate], language: str) -> list[Candidat
 
 def _preference(candidate: Candidate, language: str) -> tuple[bool, bool, str]:
     return (candidate.language != language, bool(candidate.original), candidate.slug)
+
+
+class LinkedTip(Protocol):
+    """A coach's tip, as far as its module goes (`coaching.llm.schemas.TipOut`)."""
+
+    category: str
+    module_slug: str | None
+
+
+def module_of_category(tip: LinkedTip, offered: Sequence[tuple[str, str]]) -> str | None:
+    """The module to link to a tip: the one its coach chose when it is of the tip's category,
+    else the best offered one that is (`offered` holds (slug, category), best first), else none.
+    A coach (an LLM) may pick a module of another focus category; the tip's training must still
+    be about what the tip is about. A tip its coach gave no module keeps none."""
+    own = [slug for slug, code in offered if code == tip.category]
+    if tip.module_slug is None or tip.module_slug in own:
+        return tip.module_slug
+    return own[0] if own else None

@@ -4,10 +4,18 @@ Permissions are Django's, held by the role groups (migration 0003): trainers and
 and publish; managers complete; everyone else reads published versions only (`selectors`).
 A published module is read through its latest `ModuleVersion`, so editing it publishes a new
 version and every completion keeps the one it was made on.
+
+Four-eyes review (MODULE_FOUR_EYES): nobody publishes content they last changed
+(`TrainingModule.edited_by`). The author submits it for review; another trainer or admin
+publishes it or sends it back with a note. A change to a published module is held, unpublished,
+until someone else publishes it; managers keep reading the version they had.
 """
 
-import pydantic
+import json
+
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import translation
@@ -22,11 +30,11 @@ from .. import llm
 from ..call_log import log_calls
 from ..llm import policy
 from ..llm.base import ModuleDraftRequest
-from ..llm.schemas import ModuleDraftOut, QuizQuestionOut
 from ..models import ModuleCompletion, ModuleVersion, TrainingModule
+from .access import SENT_BACK
+from .drafts import draft_body, draft_note, with_objective
+from .quiz import CHOICES, quiz_problems, score_of, validate_quiz
 
-QUESTIONS = (3, 5)
-CHOICES = 4
 EDITABLE = (
     "title",
     "summary",
@@ -49,44 +57,6 @@ def require(user, permission: str) -> None:
             _("%(user)s may not %(permission)s")
             % {"user": user, "permission": permission.replace("_", " ")}
         )
-
-
-def validate_quiz(quiz) -> list[dict]:
-    """3-5 questions, each with four distinct choices, the right one's index and an explanation."""
-    try:
-        questions = pydantic.TypeAdapter(list[QuizQuestionOut]).validate_python(quiz)
-    except pydantic.ValidationError as exc:
-        # Translators: the problem is the validation library's own message, in English.
-        raise ValidationError(_("quiz: %(problem)s") % {"problem": exc.errors()[0]["msg"]}) from exc
-    problems = []
-    if not QUESTIONS[0] <= len(questions) <= QUESTIONS[1]:
-        problems.append(
-            _("a quiz has %(fewest)s-%(most)s questions, not %(count)s")
-            % {"fewest": QUESTIONS[0], "most": QUESTIONS[1], "count": len(questions)}
-        )
-    for number, q in enumerate(questions, start=1):
-        choices = [c.strip() for c in q.choices]
-        if not q.question.strip() or not q.explanation.strip():
-            problems.append(
-                _("question %(number)s: the question and explanation are required")
-                % {"number": number}
-            )
-        if len(choices) != CHOICES or len(set(choices)) != CHOICES or not all(choices):
-            problems.append(
-                ngettext(
-                    "question %(number)s: %(count)s different, non-empty choice",
-                    "question %(number)s: %(count)s different, non-empty choices",
-                    CHOICES,
-                )
-                % {"number": number, "count": CHOICES}
-            )
-        if not 0 <= q.answer < len(choices):
-            problems.append(
-                _("question %(number)s: the answer must be one of the choices") % {"number": number}
-            )
-    if problems:
-        raise ValidationError(problems)
-    return [q.model_dump() for q in questions]
 
 
 def _unique_slug(title: str) -> str:
@@ -112,16 +82,26 @@ def create_module(user, *, title: str, category: Category, **fields) -> Training
     unknown = set(fields) - set(EDITABLE) - {"ai_draft", "template_draft"}
     if unknown:
         raise ValidationError(f"unknown fields: {', '.join(sorted(unknown))}")
-    module = TrainingModule(title=title, category=category, author=user, **fields)
+    module = TrainingModule(title=title, category=category, author=user, edited_by=user, **fields)
     module.slug = _unique_slug(title)
     _clean(module)
     module.save()
     return module
 
 
+def four_eyes() -> bool:
+    return settings.MODULE_FOUR_EYES
+
+
+def _content(module: TrainingModule) -> tuple:
+    return tuple(getattr(module, module._meta.get_field(name).attname) for name in EDITABLE)
+
+
 @transaction.atomic
 def edit_module(user, module: TrainingModule, **changes) -> TrainingModule:
-    """Edits the working copy; on a published module the edit is published as a new version."""
+    """Edits the working copy; on a published module the edit is published as a new version (with
+    four-eyes review on, it waits for another trainer to publish it). Whoever changes the
+    content becomes its last editor; saving it unchanged changes nothing."""
     require(user, "change_trainingmodule")
     module = TrainingModule.objects.select_for_update().get(pk=module.pk)
     if module.status == Status.ARCHIVED:
@@ -129,17 +109,38 @@ def edit_module(user, module: TrainingModule, **changes) -> TrainingModule:
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError(f"these fields cannot be edited: {', '.join(sorted(unknown))}")
+    before = _content(module)
     for name, value in changes.items():
         setattr(module, name, value)
     _clean(module)
+    if _content(module) != before:
+        module.edited_by = user
     if module.status == Status.PUBLISHED:
         require(user, "publish_trainingmodule")
+        latest = _latest(module)
+        if four_eyes() and latest is not None:
+            # Held for review: the number it will be published as, no version yet.
+            module.version = latest.version + (not _same_content(latest, module))
+            module.save()
+            return module
         module.version += 1
         module.save()
         _snapshot(module, user)
     else:
         module.save()
     return module
+
+
+def _latest(module: TrainingModule) -> ModuleVersion | None:
+    return module.versions.order_by("-version").first()
+
+
+def has_unpublished_changes(module: TrainingModule) -> bool:
+    """A published module whose working copy differs from what managers read (held for review)."""
+    latest = _latest(module)
+    return module.status == Status.PUBLISHED and (
+        latest is None or not _same_content(latest, module)
+    )
 
 
 CANNOT = {
@@ -149,6 +150,8 @@ CANNOT = {
     "published": gettext_lazy("a %(status)s module cannot be published"),
     # Translators: the module's status, such as "draft" or "published".
     "archived": gettext_lazy("a %(status)s module cannot be archived"),
+    # Translators: the module's status, such as "draft" or "published".
+    "sent_back": gettext_lazy("a %(status)s module has nothing to send back"),
 }
 
 
@@ -172,13 +175,19 @@ def submit_module(user, module: TrainingModule) -> TrainingModule:
 
 @transaction.atomic
 def publish_module(user, module: TrainingModule) -> TrainingModule:
-    """A trainer's deliberate act: the only way any module, AI-drafted or not, reaches managers."""
-    allowed = {Status.DRAFT, Status.IN_REVIEW, Status.ARCHIVED}
+    """A trainer's deliberate act: the only way any module, AI-drafted or not, reaches managers.
+    With four-eyes review on, only someone other than its last editor publishes it, once it was
+    submitted for review (or is archived, or published with changes held for review)."""
+    allowed = {Status.DRAFT, Status.IN_REVIEW, Status.ARCHIVED, Status.PUBLISHED}
     module = _transition(user, module, "publish_trainingmodule", allowed, "published")
+    if module.status == Status.PUBLISHED and not has_unpublished_changes(module):
+        raise ValidationError(CANNOT["published"] % {"status": module.get_status_display().lower()})
+    if four_eyes():
+        _check_four_eyes(user, module)
     if not module.quiz:
         raise ValidationError(_("a module needs its quiz before it is published"))
     validate_quiz(module.quiz)
-    latest = module.versions.order_by("-version").first()
+    latest = _latest(module)
     if latest is not None and _same_content(latest, module):
         module.version = latest.version  # archived then published again, unchanged
     elif latest is not None:
@@ -187,6 +196,49 @@ def publish_module(user, module: TrainingModule) -> TrainingModule:
     module.save()
     if latest is None or latest.version != module.version:
         _snapshot(module, user)
+    return module
+
+
+def _check_four_eyes(user, module: TrainingModule) -> None:
+    if module.status == Status.DRAFT:
+        raise ValidationError(
+            _(
+                "Four-eyes review is on: submit the module for review, and another trainer or "
+                "admin publishes it."
+            )
+        )
+    if module.edited_by_id is not None and module.edited_by_id == user.pk:
+        raise PermissionDenied(
+            _(
+                "Four-eyes review is on: you made the last changes to this module, so another "
+                "trainer or admin must review and publish it."
+            )
+        )
+
+
+@transaction.atomic
+def send_back(user, module: TrainingModule, *, note: str) -> TrainingModule:
+    """The reviewer's 'not yet': a module in review goes back to draft (a published module's held
+    changes stay held) with a note for its author. The note is kept in the module's admin
+    history (Django's LogEntry), so the author reads it in the editor and nothing new is stored."""
+    note = note.strip()
+    if not note or len(note) > 1000:
+        raise ValidationError(_("say what to change (at most 1000 characters)"))
+    allowed = {Status.IN_REVIEW, Status.PUBLISHED}
+    module = _transition(user, module, "publish_trainingmodule", allowed, "sent_back")
+    if module.status == Status.PUBLISHED and not has_unpublished_changes(module):
+        raise ValidationError(CANNOT["sent_back"] % {"status": module.get_status_display().lower()})
+    if module.status == Status.IN_REVIEW:
+        TrainingModule.objects.filter(pk=module.pk).update(status=Status.DRAFT)
+        module.refresh_from_db()
+    LogEntry.objects.create(
+        user=user,
+        content_type=ContentType.objects.get_for_model(TrainingModule),
+        object_id=str(module.pk),
+        object_repr=str(module)[:200],
+        action_flag=CHANGE,
+        change_message=json.dumps([{SENT_BACK: {"note": note}}]),
+    )
     return module
 
 
@@ -253,6 +305,8 @@ def draft_with_ai(
     # Retries, the one repair and the playbook fallback: all in the LLM policy.
     answer = policy.draft_module(request, coach, calls, check=quiz_problems, retries=llm.retries())
     draft = answer.out
+    if answer.coach.offline:  # the template knows the practices, the trainer knows the aim
+        draft = with_objective(draft, objective)
     quiz = validate_quiz([q.model_dump() for q in draft.quiz])  # a broken playbook raises here
     with transaction.atomic():
         module = create_module(
@@ -271,50 +325,6 @@ def draft_with_ai(
     return module, draft_note(answer)
 
 
-def draft_note(answer) -> str:
-    """Why a draft came from the template, in words a trainer can act on; '' for an AI draft."""
-    if not answer.coach.offline:
-        return ""
-    reason = answer.fallback_reason
-    if not reason:
-        return _(
-            "No AI service is set up, so this draft comes from the built-in template: read and "
-            "edit it before publishing."
-        )
-    if reason.startswith("LLM unavailable"):
-        return _(
-            "The AI service did not answer, so this draft comes from the built-in template: read "
-            "and edit it before publishing."
-        )
-    if reason.startswith("LLM error"):
-        return _(
-            "The AI service turned the request down, so this draft comes from the built-in "
-            "template: read and edit it before publishing."
-        )
-    return _(
-        "The AI's answer could not be used, so this draft comes from the built-in template: read "
-        "and edit it before publishing."
-    )
-
-
-def quiz_problems(draft: ModuleDraftOut) -> list[str]:
-    """What `validate_quiz` finds wrong with a draft's quiz, as the LLM policy's check. In the
-    source language whatever the trainer's: the problems go into the repair prompt and the log."""
-    with translation.override(None):
-        try:
-            validate_quiz([q.model_dump() for q in draft.quiz])
-        except ValidationError as exc:
-            return exc.messages
-    return []
-
-
-def draft_body(draft: ModuleDraftOut) -> str:
-    parts = [f"## {s.heading.strip()}\n\n{s.body.strip()}" for s in draft.sections]
-    steps = "\n".join(f"{n}. {step.strip()}" for n, step in enumerate(draft.practice_steps, 1))
-    parts.append("## " + _("Practise this week") + f"\n\n{steps}")  # the trainer's language
-    return "\n\n".join(parts) + "\n"
-
-
 # --- taking a module ---------------------------------------------------------------------------
 
 
@@ -322,8 +332,10 @@ def draft_body(draft: ModuleDraftOut) -> str:
 def complete_module(
     user, module: TrainingModule, answers: list[int], *, store: Store | None = None
 ) -> ModuleCompletion:
-    """The manager's quiz answers for the module's current version; taking it again replaces
-    their result for that version, while results on older versions stay as they were."""
+    """The manager's quiz answers for the module's current version. Taking it again (a retake)
+    updates their result for that version: the latest score and answers, the best score, one
+    more attempt; it still counts as one completion, dated when first completed. Results on
+    older versions stay as they were."""
     require(user, "add_modulecompletion")
     version = (
         ModuleVersion.objects.filter(module=module, module__status=Status.PUBLISHED)
@@ -349,15 +361,23 @@ def complete_module(
             )
             % {"count": len(version.quiz)}
         )
-    right = sum(a == q["answer"] for a, q in zip(answers, version.quiz, strict=True))
-    completion, _created = ModuleCompletion.objects.update_or_create(
-        manager=user,
-        version=version,
-        defaults={
-            "module": module,
-            "store": store,
-            "answers": answers,
-            "score": round(100 * right / len(version.quiz)),
-        },
+    score = score_of(version.quiz, answers)
+    completion = (
+        ModuleCompletion.objects.select_for_update().filter(manager=user, version=version).first()
     )
+    if completion is None:
+        return ModuleCompletion.objects.create(
+            manager=user,
+            version=version,
+            module=module,
+            store=store,
+            answers=answers,
+            score=score,
+            best_score=score,
+        )
+    # The store stays the first one's: the completion is counted there, once.
+    completion.best_score = max(completion.best_score, completion.score, score)
+    completion.answers, completion.score = answers, score
+    completion.attempts += 1
+    completion.save(update_fields=["answers", "score", "best_score", "attempts"])
     return completion

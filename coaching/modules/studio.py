@@ -7,6 +7,7 @@ versions); these views only turn forms into calls and errors back into forms.
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import lazy
@@ -21,6 +22,7 @@ from ..models import TrainingModule
 from . import services
 from .access import module_originals, modules_authored_by
 from .markdown import render_markdown
+from .selectors import review_note, studio_modules, waiting_for_review_by
 
 trainer_only = require_role(Role.TRAINER, Role.ADMIN)
 Status = TrainingModule.Status
@@ -95,11 +97,15 @@ class QuestionForm(forms.Form):
     choice_2 = forms.CharField(max_length=200, required=False, label=choice_label(2))
     choice_3 = forms.CharField(max_length=200, required=False, label=choice_label(3))
     choice_4 = forms.CharField(max_length=200, required=False, label=choice_label(4))
+    # The right answer: a radio button beside each choice (see `choice_rows`).
     answer = forms.TypedChoiceField(
         choices=[(n, choice_label(n + 1)) for n in range(4)],
         coerce=int,
         initial=0,
-        label=gettext_lazy("Answer"),
+        required=False,
+        empty_value=-1,  # none chosen: the quiz rules say "the answer must be one of the choices"
+        widget=forms.RadioSelect,
+        label=gettext_lazy("Right answer"),
     )
     explanation = forms.CharField(
         max_length=500,
@@ -107,6 +113,11 @@ class QuestionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         label=gettext_lazy("Explanation"),
     )
+
+    def choice_rows(self) -> list[tuple[forms.BoundField, object]]:
+        """Each choice's text field with the radio button that marks it the right answer."""
+        choices = [self[f"choice_{n}"] for n in range(1, 5)]
+        return list(zip(choices, self["answer"].subwidgets, strict=True))
 
     def as_question(self) -> dict | None:
         """The quiz entry, or None for a question left blank."""
@@ -141,7 +152,7 @@ def _quiz_initial(quiz: list[dict]) -> list[dict]:
 
 
 def _index(request, draft_form, *, status: int = 200):
-    modules = modules_authored_by(request.user).order_by("-updated_at")
+    modules = studio_modules(request.user)
     by_status = {status: [] for status, _label in GROUPS}
     for module in modules:
         by_status[module.status].append(module)
@@ -149,7 +160,12 @@ def _index(request, draft_form, *, status: int = 200):
     return render(
         request,
         "coaching/studio_index.html",
-        {"groups": groups, "draft_form": draft_form},
+        {
+            "groups": groups,
+            "draft_form": draft_form,
+            "to_review": waiting_for_review_by(request.user, modules),
+            "four_eyes": services.four_eyes(),
+        },
         status=status,
     )
 
@@ -159,25 +175,29 @@ def module_index(request):
     return _index(request, DraftForm())
 
 
+SAVED = {
+    "submit": gettext_lazy("Saved and submitted for review."),
+    "publish": gettext_lazy("Saved and published: managers can read it now."),
+}
+
+
 def _editor(request, module: TrainingModule | None):
     quiz = module.quiz if module else []
     form = ModuleForm(request.POST or None, instance=module, prefix="m")
     quiz_forms = QuizFormSet(request.POST or None, initial=_quiz_initial(quiz), prefix="quiz")
+    # The publish and submit buttons belong to this form: what is in it is saved first, and on
+    # any error nothing is saved or published and the form keeps what was typed.
+    action = request.POST.get("action", "save")
     if request.method == "POST" and form.is_valid() and quiz_forms.is_valid():
         questions = [q for f in quiz_forms if (q := f.as_question()) is not None]
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
-            if module is None:
-                module = services.create_module(request.user, quiz=questions, **fields)
-                messages.success(request, _("Module created as a draft."))
-            else:
-                module = services.edit_module(request.user, module, quiz=questions, **fields)
-                messages.success(
-                    request, _("Saved (version %(version)s).") % {"version": module.version}
-                )
-            return redirect("studio-edit", pk=module.pk)
-        except ValidationError as exc:
-            form.add_error(None, exc)
+            saved = _save(request.user, module, action, quiz=questions, **fields)
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, getattr(exc, "messages", None) or str(exc))
+        else:
+            messages.success(request, _saved_message(module, saved, action))
+            return redirect("studio-edit", pk=saved.pk)
     body = form["body"].value() or ""
     return render(
         request,
@@ -188,9 +208,59 @@ def _editor(request, module: TrainingModule | None):
             "quiz_forms": quiz_forms,
             "preview": render_markdown(body[:PREVIEW_LIMIT]),
             "can_publish": request.user.has_perm("coaching.publish_trainingmodule"),
+            **_review_state(request.user, module),
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _save(user, module: TrainingModule | None, action: str, **fields) -> TrainingModule:
+    with transaction.atomic():
+        if module is None:
+            saved = services.create_module(user, **fields)
+        else:
+            saved = services.edit_module(user, module, **fields)
+        if action == "submit":
+            saved = services.submit_module(user, saved)
+        elif action == "publish":
+            saved = services.publish_module(user, saved)
+    return saved
+
+
+def _saved_message(module: TrainingModule | None, saved: TrainingModule, action: str) -> str:
+    if action in SAVED:
+        return str(SAVED[action])
+    if module is None:
+        return _("Module created as a draft.")
+    if saved.status == Status.PUBLISHED and services.has_unpublished_changes(saved):
+        return _(
+            "Saved. Four-eyes review is on: managers keep reading the published version until "
+            "another trainer or admin publishes these changes."
+        )
+    return _("Saved (version %(version)s).") % {"version": saved.version}
+
+
+def _review_state(user, module: TrainingModule | None) -> dict:
+    """Which of the editor's buttons apply: submit, publish (after saving), send back."""
+    four_eyes = services.four_eyes()
+    may_publish = user.has_perm("coaching.publish_trainingmodule")
+    status = module.status if module else Status.DRAFT
+    held = module is not None and services.has_unpublished_changes(module)
+    mine = module is None or module.edited_by_id == user.pk
+    reviewable = status == Status.IN_REVIEW or held
+    if four_eyes:
+        publish = may_publish and reviewable and not mine
+    else:
+        publish = may_publish and (status in (Status.DRAFT, Status.IN_REVIEW) or held)
+    return {
+        "four_eyes": four_eyes,
+        "held": held,
+        "can_submit": status == Status.DRAFT,
+        "can_publish_form": publish,
+        "can_send_back": may_publish and reviewable and not (four_eyes and mine),
+        "waits_for_other": four_eyes and reviewable and mine,
+        "review_note": review_note(module) if module and status != Status.ARCHIVED else None,
+    }
 
 
 @trainer_only
@@ -255,13 +325,20 @@ TRANSITIONS = {
 }
 
 
+def _send_back(request):
+    def send(user, module):
+        return services.send_back(user, module, note=request.POST.get("note", ""))
+
+    return send, gettext_lazy("Sent back to its author with your note.")
+
+
 @require_POST
 @trainer_only
 def module_transition(request, pk: int, action: str):
-    if action not in TRANSITIONS:
+    if action not in TRANSITIONS and action != "send-back":
         raise Http404("no such action")
     module = get_object_or_404(modules_authored_by(request.user), pk=pk)
-    change, done = TRANSITIONS[action]
+    change, done = _send_back(request) if action == "send-back" else TRANSITIONS[action]
     try:
         change(request.user, module)
         messages.success(request, done)

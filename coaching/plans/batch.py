@@ -17,7 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -33,7 +33,7 @@ from ..llm import get_coach
 from ..llm.base import FocusItem, GoalText, ModuleRef, PlanRequest
 from ..llm.openai_batch import BatchUnavailable, submit_batch
 from ..models import WeeklyPlan
-from ..modules.recommend import rank_modules
+from ..modules.recommend import module_of_category, rank_modules
 from . import focus as focus_rules
 from .access import coached_pairs
 from .digests import send_digests
@@ -183,7 +183,7 @@ class Run:
         concurrency = max(1, settings.COACH_LLM_CONCURRENCY)
 
         def coached(job: Job) -> Coached:
-            return coach_job(job, self.coach, retries, firsts.get(job.pair))
+            return own_category_modules(coach_job(job, self.coach, retries, firsts.get(job.pair)))
 
         if self.coach.offline:  # no network to wait on: threads would only add overhead
             for jobs in parts:
@@ -271,6 +271,15 @@ def slice_pairs(pairs: Sequence[tuple[int, int]], *, first: int) -> list[Sequenc
     return slices
 
 
+def own_category_modules(done: Coached) -> Coached:
+    """A tip's module of another focus category (an LLM may pick one) becomes its own's best."""
+    if done.answer is None:
+        return done
+    offered, out = [(m.slug, m.category) for m in done.job.request.modules], done.answer.out
+    tips = [t.model_copy(update={"module_slug": module_of_category(t, offered)}) for t in out.tips]
+    return replace(done, answer=replace(done.answer, out=out.model_copy(update={"tips": tips})))
+
+
 def drain(answers: queue.SimpleQueue, *, timeout: float | None = None) -> list[Coached]:
     """What the pool has answered: waits for the first up to `timeout` seconds (None: as long as
     it takes, 0: not at all), then takes whatever else is there."""
@@ -317,6 +326,7 @@ def build_request(
         recently_coached=context.recent_focus.get((manager_id, store_id), set()),
         region_drops=context.largest_drops_elsewhere(store_id),
         impact=context.impact_weights,
+        weeks_of_data=context.weeks_of_data.get(store_id),
     )
     goal_text = {
         code: " ".join(g.intent for g in goals if g.category.code == code) for code in targets
@@ -350,7 +360,7 @@ def build_request(
             for g in goals
         ),
         modules=tuple(
-            ModuleRef(m.slug, m.title, m.summary, code, m.group in taken)
+            ModuleRef(m.slug, m.title, m.summary, m.category, m.group in taken)
             for code in sorted(picks)
             for m in picks[code]
         ),

@@ -57,6 +57,24 @@ def record_feedback(
     return tip
 
 
+# Why a manager dismisses a tip: these codes are stored as they are (the page words them in the
+# reader's language); "other" stores the manager's own words instead.
+DISMISS_REASONS = ("not_relevant", "already_doing", "no_time", "other")
+
+
+def dismiss_tip(tip: CoachingTip, *, reason: str, other: str = "") -> CoachingTip:
+    """Dismiss a tip with one of DISMISS_REASONS, or with the manager's words for "other"."""
+    if reason == "other":
+        text = other.strip()
+        if not text:
+            raise ValidationError(_("Say why you dismiss the tip, or pick one of the reasons."))
+    elif reason in DISMISS_REASONS:
+        text = reason
+    else:
+        raise ValidationError(_("Pick a reason to dismiss the tip."))
+    return record_feedback(tip, dismissed_reason=text)
+
+
 def touch_read(plan: WeeklyPlan) -> None:
     if plan.read_at is None:
         WeeklyPlan.objects.filter(id=plan.id, read_at__isnull=True).update(read_at=timezone.now())

@@ -17,6 +17,8 @@ from scoring.weeks import week_start
 
 from ..access import requested_store
 from ..nudges import selectors as nudge_selectors
+from ..replies import selectors as reply_selectors
+from ..replies import services as reply_services
 from . import selectors, services
 from .access import own_plans, own_tips
 
@@ -29,6 +31,9 @@ def this_week(request):
     plan = selectors.current_plan(request.user, store, timezone.localdate())
     if plan is not None:
         services.touch_read(plan)
+    # Read before they are marked seen: the page shows which are new.
+    replies = reply_selectors.replies_for_week(request.user, store, plan)
+    reply_services.mark_seen(request.user, replies)
     return render(
         request,
         "coaching/week.html",
@@ -40,6 +45,7 @@ def this_week(request):
             "nudge_open_tips": nudge_selectors.banner_for(
                 request.user, store, plan.week if plan else None
             ),
+            "replies": replies,
         },
     )
 
@@ -83,6 +89,13 @@ def tip_feedback(request, pk: int):
             services.record_feedback(tip, followup_answer=request.POST.get("answer", ""))
         elif action in FEEDBACK:
             services.record_feedback(tip, **FEEDBACK[action])
+        elif action == "dismiss":
+            post = request.POST
+            services.dismiss_tip(tip, reason=post.get("reason", ""), other=post.get("other", ""))
+        elif action == "restore":
+            services.record_feedback(tip, dismissed_reason="")
+        elif action == "comment":
+            services.record_feedback(tip, comment=request.POST.get("comment", ""))
         else:
             messages.error(request, _("Unknown action."))
     except ValidationError as exc:

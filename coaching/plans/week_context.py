@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Max
+from django.db.models import Count, Max, Min
 
 from scoring.drivers import chain_drivers
 from scoring.models import Category, CategoryScore, Store
@@ -51,6 +51,9 @@ class WeekContext:
     comments: dict[int, list[str]] = field(default_factory=dict)
     # Modules ranked for a (category, goal words, completed slugs): most managers share one.
     module_picks: dict[tuple, list] = field(default_factory=dict)
+    # Per store and category code, the scored weeks a trend's slope looks at (at most
+    # SLOPE_WEEKS): a reason says "over N weeks" only of weeks there is data for.
+    weeks_of_data: dict[int, dict[str, int]] = field(default_factory=dict)
 
     @cached_property
     def modules_by_slug(self) -> dict[str, TrainingModule]:
@@ -127,7 +130,32 @@ def load_week_context(week: dt.date, pairs: Sequence[tuple[int, int]]) -> WeekCo
         completed,
         impact_weights(data_week) if data_week else {},
         customer_comments(store_ids, data_week) if data_week else {},
+        weeks_of_data=scored_weeks(store_ids, data_week) if data_week else {},
     )
+
+
+SLOPE_WEEKS = 12  # the weeks `CategoryTrend.slope` is fitted over, the trend's week included
+
+
+def scored_weeks(store_ids: Sequence[int], week: dt.date) -> dict[int, dict[str, int]]:
+    """How many of the SLOPE_WEEKS weeks to `week` each store has a score for, per category, in
+    one query: a store that joined three weeks ago has slid over three weeks, not twelve. Left
+    out where those weeks have gaps: "over N weeks" would then say neither the weeks of data
+    nor the time they span."""
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = (
+        CategoryScore.objects.filter(
+            store_id__in=store_ids,
+            week__gte=weeks_back(week, SLOPE_WEEKS - 1),
+            week__lte=week,
+        )
+        .values_list("store_id", "category__code")
+        .annotate(weeks=Count("week", distinct=True), first=Min("week"))
+    )
+    for store_id, code, weeks, first in rows:
+        if weeks_back(week, weeks - 1) == first:
+            counts[store_id][code] = weeks
+    return counts
 
 
 def impact_weights(week: dt.date) -> dict[str, float]:

@@ -2,6 +2,7 @@
 
 from django import template
 from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
@@ -58,6 +59,26 @@ def category_bars(trends, uid: str, title: str) -> SafeString:
         for t in trends
     ]
     return charts.score_bars(rows, uid=uid, title=title)
+
+
+@register.simple_tag
+def bars_legend() -> SafeString:
+    """Under the category bars: what their colours and the tick mean, in words."""
+    items = [
+        ("band-high", _("%(score)s and above") % {"score": charts.BAND_HIGH}),
+        (
+            "band-mid",
+            _("%(low)s to %(high)s") % {"low": charts.BAND_MID, "high": charts.BAND_HIGH - 1},
+        ),
+        ("band-low", _("below %(score)s") % {"score": charts.BAND_MID}),
+        ("tick", _("Chain median")),
+    ]
+    return format_html(
+        '<ul class="legend">{}</ul>',
+        format_html_join(
+            "", '<li><span class="swatch {}" aria-hidden="true"></span>{}</li>', items
+        ),
+    )
 
 
 @register.simple_tag

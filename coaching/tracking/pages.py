@@ -12,7 +12,6 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from scoring import maths
 from scoring.cube import ScoreCube, score_cube
 from scoring.drivers import store_quadrant
 from scoring.models import Category, Region, Store
@@ -30,12 +29,14 @@ from scoring.weeks import week_start, weeks_back
 
 from ..goals.selectors import GoalProgress, progress_of
 from ..models import Goal
+from . import risk
 from .impact import ImpactReport
 from .selectors import (
     SinceCoaching,
     change,
     engagement_totals,
     first_coaching_week,
+    goals_behind,
     impact_rows,
     mean_or_none,
     no_engagement,
@@ -153,10 +154,11 @@ class HeatRow:
     cells: list[CategoryTrend]
     engagement: dict | None
     goals: Counter
-    risk: float
+    risk: float  # the rank of `risk.assess`, 0 when not at risk
+    reasons: list[risk.Reason] = field(default_factory=list)
 
 
-GOAL_FIELDS = ("store_id", "category_id", "target_score", "due_date", "baseline_score")
+GOAL_FIELDS = ("store_id", "category_id", "kind", "target_score", "due_date", "baseline_score")
 REGION_PAGE_SIZE = 50  # stores per page of the heatmap: a person reads rows, not a thousand
 REGION_SORTS = {
     "risk": lambda r: (-r.risk, r.store.code),
@@ -293,18 +295,21 @@ def _heat_rows(
     goals_by_store: dict[int, Counter] = defaultdict(Counter)
     for p in progress:
         goals_by_store[p.goal.store_id][p.status] += 1
+    risks = {r.store_id: r for r in risk.assess(scores.ror, goals_behind(progress))}
     rows = []
     for store in stores:
         ror = scores.ror[store.id]
-        recent = [v for v in ror[-4:] if v is not None]
-        before = [v for v in ror[-8:-4] if v is not None]
-        drift = maths.mean(recent) - maths.mean(before) if recent and before else 0.0
-        goals = goals_by_store[store.id]
-        off = goals["off_track"] + goals["at_risk"]
-        cells = scores.trends[store.id]
+        found = risks.get(store.id)
         rows.append(
             HeatRow(
-                store, ror[-1], change(ror), cells, None, goals, risk=round(-drift + 2 * off, 2)
+                store,
+                ror[-1],
+                change(ror),
+                scores.trends[store.id],
+                None,
+                goals_by_store[store.id],
+                risk=found.score if found else 0.0,
+                reasons=found.reasons if found else [],
             )
         )
     return rows

@@ -10,14 +10,19 @@ from dataclasses import dataclass
 from django.db.models import Count, Max, Min, Q
 
 from scoring import maths, offline
-from scoring.cube import ScoreCube
+from scoring.cube import ScoreCube, score_cube
 from scoring.models import Category
 from scoring.offline import Computed
 from scoring.selectors import combined_scores, latest_scored_week
 from scoring.weeks import week_start, weeks_back
 
-from ..models import CoachingTip, ModuleCompletion, WeeklyPlan
+from ..goals.selectors import GoalProgress, progress_of
+from ..models import CoachingTip, Goal, ModuleCompletion, WeeklyPlan
+from . import risk
 from .impact import Cell, CoachingEvent, ImpactReport, impact_report, report_rows
+
+# The region page's history: the email's "at risk" reads the same weeks, so both agree.
+RISK_HISTORY_WEEKS = 26
 
 
 def week_axis(end: dt.date, count: int) -> list[dt.date]:
@@ -81,6 +86,32 @@ def since_coaching(
         return None if not values else round(maths.mean(values), 1)
 
     return [SinceCoaching(c, before, average(then[c.id]), average(now[c.id])) for c in categories]
+
+
+def goals_behind(progress: Sequence[GoalProgress]) -> dict[int, int]:
+    """Per store id, its goals off track or at risk."""
+    behind: dict[int, int] = defaultdict(int)
+    for p in progress:
+        if p.status in ("off_track", "at_risk"):
+            behind[p.goal.store_id] += 1
+    return dict(behind)
+
+
+def stores_at_risk(store_ids: Sequence[int]) -> list[risk.Risk]:
+    """`risk.assess` over these stores at their latest scored week, read as the region page
+    reads them (its cube, its goals' progress): three queries."""
+    ids = list(store_ids)
+    began = first_coaching_week(ids)
+    also = None if began is None else weeks_back(began, 1)
+    cube = score_cube(ids, weeks=RISK_HISTORY_WEEKS, also=also, benchmark=True)
+    if cube.week is None:
+        return []
+    ror = cube.ror(week_axis(cube.week, RISK_HISTORY_WEEKS))
+    goals = Goal.objects.filter(store_id__in=ids, status=Goal.Status.ACTIVE).only(
+        "store_id", "category_id", "kind", "target_score", "due_date", "baseline_score"
+    )
+    progress = progress_of(list(goals), cube.trends(), cube.week)
+    return risk.assess({s: ror[s] for s in ids}, goals_behind(progress))
 
 
 def first_coaching_week(store_ids: Sequence[int]) -> dt.date | None:

@@ -26,10 +26,11 @@ from .selectors import (
     first_coaching_week,
     impact_between_is_fresh,
     refresh_impact,
+    stores_at_risk,
 )
 
 log = logging.getLogger(__name__)
-AT_RISK = 3  # stores listed as most at risk
+AT_RISK = 5  # stores listed as most at risk: as many as the region page lists
 
 
 def send_lead_summaries(week: dt.date) -> int:
@@ -66,16 +67,10 @@ def send_lead_summaries(week: dt.date) -> int:
 
 def summary_text(first_name: str, stores: list[Store], week: dt.date) -> str:
     ids = [s.id for s in stores]
-    code = {s.id: s.code for s in stores}
     last = weeks_back(week, 1)
     ror = {}
     for point in weekly_ror(start=weeks_back(last, 1), end=last, store_ids=ids):
         ror.setdefault(point.store_id, {})[point.week] = point.ror
-    changes = {
-        s: values[last] - values[weeks_back(last, 1)]
-        for s, values in ror.items()
-        if len(values) == 2
-    }
     moving = improving_and_declining(store_ids=ids, end=last)
     engagement = engagement_by_week(ids, start=last, end=last)
     impact = coaching_impact(ids, start=weeks_back(week, 26), end=week).overall
@@ -105,13 +100,7 @@ def summary_text(first_name: str, stores: list[Store], week: dt.date) -> str:
             "steady": len(moving["steady"]),
         }
     )
-    at_risk = sorted(changes.items(), key=lambda item: item[1])[:AT_RISK]
-    if at_risk and at_risk[0][1] < 0:
-        lines.append(
-            # Translators: followed by store codes, each with its change in ROR ("S001 -2.5, ...").
-            _("- Most at risk (ROR change last week): ")
-            + ", ".join(f"{code[s]} {signed(change)}" for s, change in at_risk if change < 0)
-        )
+    lines += _at_risk_lines(stores)
     if engagement:
         read = sum(r["plan_read"] for r in engagement)
         done = sum(r["tips_done"] for r in engagement)
@@ -130,6 +119,20 @@ def summary_text(first_name: str, stores: list[Store], week: dt.date) -> str:
     url = settings.SITE_URL + reverse("regions")
     lines += ["", _("The region's dashboard: %(url)s") % {"url": url}]
     return "\n".join(lines)
+
+
+def _at_risk_lines(stores: list[Store]) -> list[str]:
+    """The region page's "Most at risk" (`risk.assess`): the same stores, the same reasons."""
+    names = {s.id: s for s in stores}
+    risks = stores_at_risk([s.id for s in stores])[:AT_RISK]
+    if not risks:
+        return [_("- No store is slipping.")]
+    # Translators: followed by one line per store: its code, name and why it is at risk.
+    lines = [_("- Most at risk:")]
+    for found in risks:
+        store = names[found.store_id]
+        lines.append(f"  {store.code} {store.name}: {found.text}")
+    return lines
 
 
 def _impact_line(impact) -> str:

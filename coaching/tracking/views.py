@@ -15,6 +15,7 @@ from scoring.selectors import category_series
 from scoring.weeks import week_label
 
 from ..nudges import selectors as nudge_selectors
+from ..replies import selectors as reply_selectors
 from . import chain, pages
 from .impact import IMPACT_CSV_HEADER, csv_row, report_rows
 from .selectors import region_impact
@@ -51,7 +52,15 @@ def store_detail(request, code: str):
     store = get_object_or_404(visible.select_related("region"), code=code)
     page = pages.store_page(store, visible)
     nudge = nudge_selectors.nudge_managers(request.user, store)
-    return render(request, "coaching/store.html", {"page": page, "nudge_managers": nudge})
+    weeks = request.GET.get("weeks", "")
+    coaching = reply_selectors.store_coaching(
+        request.user, store, weeks=int(weeks) if weeks.isdigit() else reply_selectors.PLAN_WEEKS
+    )
+    return render(
+        request,
+        "coaching/store.html",
+        {"page": page, "nudge_managers": nudge, "coaching": coaching},
+    )
 
 
 def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:

@@ -271,7 +271,7 @@ def test_errors_have_one_shape_and_bad_input_is_a_400(world):
         format="json",
     )
     assert past.status_code == 400
-    assert past.json()["error"]["fields"]["non_field_errors"] == ["due date must be in the future"]
+    assert past.json()["error"]["fields"]["due_date"] == ["due date must be in the future"]
     assert client.get("/api/v1/stores/OWN/ror/?weeks=0").status_code == 400
     assert client.get("/api/v1/plans/?week=not-a-week").status_code == 400
     anonymous = APIClient().get("/api/v1/stores/")

@@ -170,12 +170,11 @@ def test_strengths_opportunities_and_drops():
     assert [t.category.code for t in report.strengths] == [
         "community_engagement", "team_retention", "customer_satisfaction",
     ]  # fmt: skip
-    assert [t.category.code for t in report.opportunities] == [
-        "customer_advocacy", "manager_empowerment", "team_engagement",
-    ]  # fmt: skip
-    assert [(t.category.code, t.change) for t in report.largest_drops] == [
-        ("customer_advocacy", -10.0), ("team_engagement", -2.0), ("manager_empowerment", -1.0),
-    ]  # fmt: skip
+    # The only store of the chain is its own chain median: nothing is below the benchmark. And
+    # two weeks tell nothing of the store's usual movement: no drop is beyond it (issue 12;
+    # tests/scoring/test_store_report.py has a chain to compare with).
+    assert report.opportunities == []
+    assert report.largest_drops == []
 
 
 def fill(stores, weeks):

@@ -161,3 +161,115 @@ def test_the_studio_index_runs_the_same_queries_for_2_or_10_modules(client, trai
     for n in range(2, 10):
         client.post("/studio/new/", module_post(title=f"Module {n}"))
     assert count() == few
+
+
+# --- issue 12: publishing saves first, four-eyes review, the right answer beside its choice ------
+
+
+def edit_post(**changes):
+    """The editor's form for a saved module, as a browser posts it: its questions are the
+    formset's initial forms (a question the same as before is still kept)."""
+    return module_post(**{"quiz-INITIAL_FORMS": "3", **changes})
+
+
+def test_publish_in_the_editor_saves_the_forms_edits_first_then_publishes(client, trainer):
+    client.post("/studio/new/", module_post())
+    module = TrainingModule.objects.get()
+    edited = edit_post(title="Greeting guests warmly", action="publish")
+    response = client.post(f"/studio/{module.pk}/", edited)
+    assert response["Location"] == f"/studio/{module.pk}/"
+    module.refresh_from_db()
+    assert (module.status, module.title) == ("published", "Greeting guests warmly")
+    assert ModuleVersion.objects.get(module=module).title == "Greeting guests warmly"
+    assert "Saved and published" in client.get(response["Location"]).content.decode()
+
+
+def test_publish_with_form_errors_publishes_nothing_and_keeps_the_edits(client, trainer):
+    client.post("/studio/new/", module_post())
+    module = TrainingModule.objects.get()
+    bad = edit_post(title="", body="My **unsaved** edit", action="publish")
+    response = client.post(f"/studio/{module.pk}/", bad)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "My **unsaved** edit" in page and "This field is required" in page
+    module.refresh_from_db()
+    assert (module.status, module.title) == ("draft", "Greeting guests")
+    assert not module.versions.exists()
+
+    # A refusal by the publishing rules (no quiz) rolls the save back too.
+    response = client.post(f"/studio/{module.pk}/", edit_post(quiz=[], action="publish"))
+    assert response.status_code == 400
+    assert "a module needs its quiz before it is published" in response.content.decode()
+    module.refresh_from_db()
+    assert module.status == "draft" and len(module.quiz) == 3
+
+
+def test_submit_for_review_in_the_editor_saves_first(client, trainer):
+    client.post("/studio/new/", module_post())
+    module = TrainingModule.objects.get()
+    client.post(f"/studio/{module.pk}/", edit_post(title="Reviewed greeting", action="submit"))
+    module.refresh_from_db()
+    assert (module.status, module.title, module.edited_by) == (
+        "in_review",
+        "Reviewed greeting",
+        trainer,
+    )
+
+
+def test_the_right_answer_is_a_radio_button_beside_each_choice(client, trainer):
+    page = client.get("/studio/new/").content.decode()
+    assert page.count('type="radio" name="quiz-0-answer"') == 4
+    assert '<select name="quiz-0-answer"' not in page
+    first = page.index('name="quiz-0-choice_1"')
+    assert page.index('type="radio" name="quiz-0-answer" value="0"') < first
+    assert page.index('value="1"', first) < page.index('name="quiz-0-choice_2"')
+
+    client.post("/studio/new/", module_post())
+    module = TrainingModule.objects.get()
+    page = client.get(f"/studio/{module.pk}/").content.decode()
+    assert 'name="quiz-2-answer" value="2" id="id_quiz-2-answer_2" checked' in page
+
+
+def test_four_eyes_review_in_the_studio(client, trainer, settings):
+    settings.MODULE_FOUR_EYES = True
+    client.post("/studio/new/", module_post(action="submit"))
+    module = TrainingModule.objects.get()
+    assert module.status == "in_review"
+    page = client.get(f"/studio/{module.pk}/").content.decode()
+    assert 'value="publish"' not in page and "you made the last changes" in page
+    # Posting it anyway (a stale page, a crafted request) publishes nothing.
+    response = client.post(f"/studio/{module.pk}/", edit_post(action="publish"))
+    assert response.status_code == 400 and "you made the last changes" in response.content.decode()
+
+    reviewer = user_with_role(Role.TRAINER)
+    client.force_login(reviewer)
+    index = client.get("/studio/").content.decode()
+    assert "Waiting for your review" in index and f"/studio/{module.pk}/" in index
+    note = "Say why the follow-up matters."
+    client.post(f"/studio/{module.pk}/send-back/", {"note": note})
+    module.refresh_from_db()
+    assert module.status == "draft"
+
+    client.force_login(trainer)
+    page = client.get(f"/studio/{module.pk}/").content.decode()
+    assert note in page and f"Sent back by {reviewer.username}" in page
+    client.post(f"/studio/{module.pk}/", edit_post(action="submit"))
+
+    client.force_login(reviewer)
+    page = client.get(f"/studio/{module.pk}/").content.decode()
+    assert "Approve and publish" in page
+    client.post(f"/studio/{module.pk}/", edit_post(action="publish"))  # unchanged: approved
+    module.refresh_from_db()
+    assert module.status == "published" and module.edited_by == trainer
+
+
+def test_the_editor_says_a_template_draft_is_not_from_ai(client, trainer):
+    data = {
+        "category": Category.objects.get(code="team_retention").pk,
+        "objective": "Keep new starters past their first month",
+        "minutes": "15",
+    }
+    response = client.post("/studio/draft/", data)
+    page = client.get(response["Location"]).content.decode()
+    assert "This draft came from the built-in template, not from AI" in page
+    assert "Keep new starters past their first month" in page

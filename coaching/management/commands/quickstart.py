@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -14,13 +15,25 @@ class Command(BaseCommand):
         parser.add_argument("--reset-demo", action="store_true", help="rebuild the demo data")
         parser.add_argument("--addrport", default="127.0.0.1:8000")
         parser.add_argument(
+            "--debug",
+            action="store_true",
+            help="serve with Django's debug error pages (tracebacks) instead of the friendly ones",
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="run even outside the laptop mode or over non-demo data (resets demo logins)",
         )
 
     def handle(
-        self, *args, no_serve: bool, reset_demo: bool, addrport: str, force: bool = False, **options
+        self,
+        *args,
+        no_serve: bool,
+        reset_demo: bool,
+        addrport: str,
+        force: bool = False,
+        debug: bool = False,
+        **options,
     ):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
@@ -46,4 +59,16 @@ class Command(BaseCommand):
             f"Serving on http://{addrport}/ : log in as manager.s001, lead.north or trainer "
             "with the demo password above (Ctrl+C stops)."
         )
-        call_command("runserver", addrport, use_reloader=False)
+        serve(addrport, debug=debug)
+
+
+def serve(addrport: str, *, debug: bool = False) -> None:
+    """runserver, showing the pages people will meet: with DEBUG off, an unknown address or an
+    error gets the friendly 404 or 500 page, not Django's debug page. Only DEBUG changes here:
+    the laptop mode's other choices (its SECRET_KEY, plain static storage, the demo commands) were
+    made when the settings loaded, and WhiteNoise serves the static files straight from the app
+    folders, so no collectstatic is needed. ALLOWED_HOSTS already names 127.0.0.1 and localhost."""
+    if not debug:
+        settings.DEBUG = False
+        settings.WHITENOISE_USE_FINDERS = True
+    call_command("runserver", addrport, use_reloader=False)

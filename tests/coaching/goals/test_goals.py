@@ -39,9 +39,7 @@ def api(goal) -> APIClient:
 def test_the_api_refuses_a_past_due_date_as_the_web_form_does(goal, client):
     refused = api(goal).patch(f"/api/v1/goals/{goal.id}/", {"due_date": "2020-01-06"}, "json")
     assert refused.status_code == 400
-    assert refused.json()["error"]["fields"]["non_field_errors"] == [
-        "due date must be in the future"
-    ]
+    assert refused.json()["error"]["fields"]["due_date"] == ["due date must be in the future"]
     client.force_login(goal.manager)
     web = client.post(
         f"/goals/{goal.id}/edit/",

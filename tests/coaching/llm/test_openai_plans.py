@@ -52,9 +52,11 @@ def test_good_answer_is_stored_with_its_call(chain, llm):
         assert tip.module is not None and tip.module.category == tip.category
         assert tip.module.status == TrainingModule.Status.PUBLISHED
         assert tip.practice_key == ""  # only playbook tips carry one
+    # The gap to the region median made a good part of its priority: the reason names it too.
     assert tips[0].why == (
         "Customer advocacy fell 13.1 points last week to 61.4, beyond this store's usual "
-        "week-to-week movement of 0.5, the largest drop in the region."
+        "week-to-week movement of 0.5, the largest drop in the region. Customer advocacy is "
+        "61.4, 13.6 points below the region median at 75.0."
     )
     # No advocacy goal: the module that best matches the category's own words (NPS, reviews).
     assert tips[0].module.slug == "turning-happy-customers-into-reviewers"

@@ -12,8 +12,7 @@ from coaching.models import LLMCall, ModuleCompletion, ModuleVersion, TrainingMo
 from coaching.modules import services as authoring
 from coaching.modules.access import completions_visible_to, modules_readable_by
 from coaching.modules.selectors import readable_version
-from scoring.models import Category, Role
-from tests.factories import RegionFactory, StoreFactory, user_with_role
+from scoring.models import Category
 from tests.fakes.openai_server import FakeOpenAIServer, error, malformed, ok, slow
 
 pytestmark = pytest.mark.django_db
@@ -30,27 +29,6 @@ def quiz(n: int = 3) -> list[dict]:
         }
         for i in range(n)
     ]
-
-
-@pytest.fixture
-def people():
-    region, other_region = RegionFactory(), RegionFactory()
-    store, neighbour, far = (
-        StoreFactory(region=region),
-        StoreFactory(region=region),
-        StoreFactory(region=other_region),
-    )
-    return {
-        "trainer": user_with_role(Role.TRAINER),
-        "admin": user_with_role(Role.ADMIN),
-        "manager": user_with_role(Role.STORE_MANAGER, stores=[store]),
-        "neighbour": user_with_role(Role.STORE_MANAGER, stores=[neighbour]),
-        "far_manager": user_with_role(Role.STORE_MANAGER, stores=[far]),
-        "lead": user_with_role(Role.REGIONAL_LEAD, regions=[region]),
-        "store": store,
-        "neighbour_store": neighbour,
-        "far_store": far,
-    }
 
 
 def advocacy() -> Category:
@@ -333,7 +311,7 @@ def test_a_failed_ai_draft_falls_back_to_the_playbook_draft(people, llm, answer,
     )
     assert (module.status, module.ai_draft, module.template_draft) == (Status.DRAFT, False, True)
     practices = playbook("customer_advocacy")
-    assert practices[0].title in module.title
+    assert module.title == "Win back detractors"  # the template's draft is about the objective
     assert all(f"## {p.title}" in module.body for p in practices[:3])
     assert len(authoring.validate_quiz(module.quiz)) == 3
     calls = list(LLMCall.objects.filter(module=module).order_by("id"))

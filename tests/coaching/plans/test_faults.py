@@ -60,7 +60,8 @@ def test_answered_tips_out_of_focus_stay_alongside_the_new_plan(chain):
     # New data: team retention collapses and takes a place in the focus.
     score(stores[1], "team_retention", MONDAY, 20.0, responses=200, source="metric")
 
-    assert generate_plans(pairs(stores, managers), PLAN_WEEK).counts["updated"] == 1
+    # The neighbour's plan, coaching team retention too, quotes the region median that moved.
+    assert generate_plans(pairs(stores, managers), PLAN_WEEK).counts["updated"] == 2
 
     plan.refresh_from_db()
     assert "team_retention" in [item["category"] for item in plan.focus]

@@ -72,8 +72,10 @@ def test_a_goal_pulls_its_category_into_focus_with_the_goal_in_the_reason():
     focus = rank_categories(trends, goals=goals)
     assert codes(focus) == ["customer_satisfaction", "team_retention"]
     assert focus[0].situation == "goal"
+    # Above the chain median and the store's best: a strength, coached for the goal, as it says.
     assert focus[0].reason == (
-        "Your goal is 80.0 by 20 Dec 2026; Customer satisfaction is at 72.0 (8.0 points to go)."
+        "Your goal is 80.0 by 20 Dec 2026; Customer satisfaction is at 72.0 (8.0 points to go). "
+        "It is one of this store's strengths; your goal is why it is in focus."
     )
 
 

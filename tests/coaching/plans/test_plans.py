@@ -116,7 +116,9 @@ def test_new_data_changes_the_fingerprint_and_updates_the_plan(chain):
 
     result = generate_plans(pairs(stores, managers), PLAN_WEEK)
 
-    assert (result.counts["reused"], result.counts["updated"]) == (2, 1)
+    # The neighbour's plan coaches team retention too (its strengths are not coached), and the
+    # region median it quotes moved with the new score: both plans are updated, one reused.
+    assert (result.counts["reused"], result.counts["updated"]) == (1, 2)
     plan = WeeklyPlan.objects.get(store=stores[1])
     assert "team_retention" in [item["category"] for item in plan.focus]
 
@@ -188,7 +190,8 @@ def test_batch_query_count_does_not_grow_with_managers(chain, django_assert_max_
     context_queries = len(one) - per_plan
     # The context (27th: pulse comments), the claims (four for the whole batch), the plans saved
     # in bulk (six for a wave of them: rows, lock, update, tips, calls) and the digests.
-    assert context_queries <= 33, "a fixed number of queries per batch"
+    # One more for the weeks of data behind each slope ("over N weeks").
+    assert context_queries <= 34, "a fixed number of queries per batch"
 
 
 def test_generate_coaching_command_counts_and_rejects_bad_input(chain):

@@ -82,7 +82,7 @@ def test_a_region_page_never_computes_the_impact_in_the_request(
     queue.run_all()
     monkeypatch.setattr(tracking_selectors, "coaching_impact", _must_not_run)
     ready = client.get("/regions/north/").content.decode()
-    assert "being worked out" not in ready and "Effect (points)" in ready
+    assert "being worked out" not in ready and "How we tell" in ready
 
 
 def test_new_inputs_serve_the_newest_result_and_say_from_when(client, demo_chain, queue):
@@ -95,7 +95,7 @@ def test_new_inputs_serve_the_newest_result_and_say_from_when(client, demo_chain
     stale = client.get("/regions/north/").content.decode()
 
     assert "The newest figures are being worked out; these are from" in stale
-    assert "Effect (points)" in stale  # the previous report, still shown
+    assert "How we tell" in stale  # the previous report, still shown
     assert [name for name, _ in queue.sent] == ["coaching.tasks.compute_impact"]
 
 

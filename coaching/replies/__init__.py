@@ -1,0 +1,1 @@
+"""The manager-lead loop: a regional lead reads a store's coaching and replies or recognises."""
