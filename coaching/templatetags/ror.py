@@ -7,7 +7,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
-from scoring import charts, numbers
+from scoring import charts, line_charts, numbers
 from scoring.weeks import week_label as _iso_week
 from scoring.weeks import week_of
 
@@ -85,7 +85,7 @@ def bars_legend() -> SafeString:
 def category_line(page, category, uid: str) -> SafeString:
     """A category's last weeks at one store, with its managers' goal targets drawn in."""
     targets = [
-        charts.Target(
+        line_charts.Target(
             _("Goal %(target)s by %(due)s")
             % {
                 "target": numbers.decimal(p.target),
@@ -97,8 +97,8 @@ def category_line(page, category, uid: str) -> SafeString:
         for p in page.goals
         if p.goal.category_id == category.id
     ]
-    return charts.line_chart(
-        [charts.Series(category.label, page.series.get(category.id, []))],
+    return line_charts.line_chart(
+        [line_charts.Series(category.label, page.series.get(category.id, []))],
         uid=uid,
         title=ngettext(
             "%(category)s at %(store)s, last %(count)d week",
@@ -113,8 +113,13 @@ def category_line(page, category, uid: str) -> SafeString:
 
 @register.simple_tag
 def ror_line(weeks, values, uid: str, title: str) -> SafeString:
-    return charts.line_chart(
-        [charts.Series("ROR", values)], uid=uid, title=title, weeks=weeks, y_min=None, y_max=None
+    return line_charts.line_chart(
+        [line_charts.Series("ROR", values)],
+        uid=uid,
+        title=title,
+        weeks=weeks,
+        y_min=None,
+        y_max=None,
     )
 
 

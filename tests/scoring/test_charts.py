@@ -4,17 +4,8 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 
-from scoring.charts import (
-    BarRow,
-    Series,
-    Target,
-    arrow,
-    arrow_label,
-    band,
-    line_chart,
-    score_bars,
-    sparkline,
-)
+from scoring.charts import BarRow, arrow, arrow_label, band, score_bars, sparkline
+from scoring.line_charts import Series, Target, line_chart
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 WEEKS = [dt.date(2026, 9, 7) + dt.timedelta(weeks=n) for n in range(6)]
