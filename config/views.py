@@ -1,9 +1,13 @@
 """The home page sends each role to its own page; the about page and the password reset's last
 step are here too."""
 
+import hashlib
+
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.cache import cache_control
@@ -13,6 +17,8 @@ from coaching.tracking.risk import RISK_WEEKS
 from scoring.about import score_guide
 from scoring.access import role_of
 from scoring.models import Role
+
+RESET_MAILS_PER_HOUR = 3  # reset emails to one address an hour
 
 HOME_OF = {
     Role.STORE_MANAGER: "week",
@@ -46,6 +52,23 @@ def about(request):
         "risk_weeks": RISK_WEEKS,
     }
     return render(request, "about.html", context)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, with at most RESET_MAILS_PER_HOUR emails to one address an hour, so
+    nobody can flood an inbox. Capped or not, the answer is the same page: it tells nothing about
+    whether the address has an account."""
+
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        address = form.cleaned_data["email"].strip().lower()
+        key = "password-reset:" + hashlib.sha256(address.encode()).hexdigest()
+        cache.add(key, 0, timeout=3600)
+        if cache.incr(key) > RESET_MAILS_PER_HOUR:
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -46,6 +46,7 @@ def this_week(request):
                 request.user, store, plan.week if plan else None
             ),
             "replies": replies,
+            "new_replies": sum(1 for reply in replies if reply.seen_at is None),
         },
     )
 

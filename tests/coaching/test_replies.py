@@ -82,9 +82,12 @@ def test_a_lead_replies_and_the_manager_sees_it_once_on_the_week_page(chain):
     assert "Great start, try it on Saturday too" in page
     assert f"about “{tip.title}”" in page
     assert ">New<" in page
+    assert "Your regional lead wrote to you: read the new message." in page  # above the tips
+    assert page.index('href="#replies"') < page.index('id="tips-h"')
     reply.refresh_from_db()
     assert reply.seen_at is not None
-    assert ">New<" not in manager.get("/week/").content.decode()
+    again = manager.get("/week/").content.decode()
+    assert ">New<" not in again and "wrote to you" not in again
 
 
 def test_the_manager_is_emailed_about_a_reply_in_their_language(

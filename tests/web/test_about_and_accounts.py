@@ -158,6 +158,15 @@ def test_an_unknown_address_gets_the_same_answer_and_no_email(sam, client):
     assert strip.sub("", unknown.content.decode()) == strip.sub("", known.content.decode())
 
 
+def test_reset_emails_to_one_address_are_capped_and_the_answer_does_not_change(sam, client):
+    answers = [
+        client.post("/accounts/password-reset/", {"email": "Sam@example.com"}, follow=True)
+        for _ in range(5)
+    ]
+    assert len(mail.outbox) == 3  # RESET_MAILS_PER_HOUR: nobody floods an inbox
+    assert {a.redirect_chain[-1][0] for a in answers} == {"/accounts/password-reset/sent/"}
+
+
 def test_a_reset_password_lifts_the_login_lockout(sam, client):
     for _ in range(5):
         locked = client.post("/accounts/login/", {"username": "sam", "password": "nope"})

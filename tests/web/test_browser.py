@@ -120,7 +120,10 @@ def test_manager_reads_the_weeks_coaching_and_marks_a_tip_done(browser, site, sh
 
     browser.set_window_size(390, 844)  # a phone in the back office
     browser.get(f"{site}/week/")
-    full_page(browser, shots / "manager-week-phone.png")
+    full_page(browser, shots / "phone-manager-week.png")
+    browser.set_window_size(390, 844)
+    browser.get(f"{site}/goals/")
+    full_page(browser, shots / "phone-manager-goals.png")
 
 
 def test_lead_opens_the_heatmap_and_a_store_of_the_region(browser, site, shots):
@@ -143,6 +146,37 @@ def test_lead_opens_the_heatmap_and_a_store_of_the_region(browser, site, shots):
     assert "Not found" in browser.find_element(By.TAG_NAME, "h1").text
 
 
+def test_the_lead_reads_a_stores_coaching_and_replies_and_the_manager_sees_it(browser, site, shots):
+    plan = WeeklyPlan.objects.filter(store__code="S001").latest("week")
+    tip = plan.tips.order_by("order").first()
+    log_in(browser, site, "lead.north")
+    browser.get(f"{site}/stores/S001/#coaching")
+    thread = browser.find_element(By.ID, f"plan-{plan.pk}")
+    assert tip.title in thread.text  # the lead reads the tips the manager got
+    browser.set_window_size(390, 844)
+    full_page(browser, shots / "phone-lead-store.png")
+    browser.get(f"{site}/regions/north/")
+    full_page(browser, shots / "phone-lead-region.png")
+    browser.set_window_size(1280, 1000)
+
+    browser.get(f"{site}/stores/S001/#coaching")
+    form = browser.find_element(By.ID, f"plan-{plan.pk}").find_element(By.TAG_NAME, "form")
+    form.find_element(By.CSS_SELECTOR, "input[value=recognition]").click()
+    form.find_element(By.NAME, "body").send_keys("The Saturday huddle shows: well done")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
+        EC.text_to_be_present_in_element((By.ID, "coaching"), "The Saturday huddle shows")
+    )
+
+    browser.delete_all_cookies()
+    log_in(browser, site, "manager.s001")
+    banner = browser.find_element(By.CSS_SELECTOR, "a[href='#replies']")
+    assert "wrote to you" in banner.text
+    replies = browser.find_element(By.ID, "replies")
+    assert "The Saturday huddle shows: well done" in replies.text
+    assert "Recognition" in replies.text
+
+
 def test_trainer_drafts_a_module_with_ai_and_publishes_it(browser, site, shots):
     log_in(browser, site, "trainer")
     assert browser.current_url.endswith("/studio/")
@@ -160,12 +194,13 @@ def test_trainer_drafts_a_module_with_ai_and_publishes_it(browser, site, shots):
         lambda b: "Live preview check" in b.find_element(By.ID, "preview").text
     )
     full_page(browser, shots / "trainer-editor.png")
-    browser.find_element(By.XPATH, "//button[normalize-space()='Save']").click()
+    # Publishing straight from unsaved edits keeps them: the button saves the form first.
+    browser.find_element(By.XPATH, "//button[normalize-space()='Save and publish']").click()
     # The form posts and the page reloads: a lookup may hit the old document as it goes.
     reloading = WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,))
-    reloading.until(EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "Saved"))
-    browser.find_element(By.XPATH, "//button[normalize-space()='Publish']").click()
-    reloading.until(EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "Published: managers"))
+    reloading.until(
+        EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "Saved and published: managers")
+    )
     module.refresh_from_db()
     assert module.status == "published"
     assert "Live preview check" in module.versions.get().body
