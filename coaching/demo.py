@@ -125,7 +125,10 @@ def create_demo_history(*, seed: int = 1) -> int:
         return 0
     categories = {c.code: c for c in Category.objects.filter(active=True)}
     modules, versions = {}, {}
-    for module in TrainingModule.objects.filter(status=TrainingModule.Status.PUBLISHED):
+    # The originals: a past tip links the module its manager's coach would have picked, and a
+    # language version sorting first would hand an English manager a Spanish title.
+    published = TrainingModule.objects.filter(status=TrainingModule.Status.PUBLISHED)
+    for module in published.filter(translation_of__isnull=True):
         modules.setdefault(module.category_id, module)
     for version in ModuleVersion.objects.order_by("module", "-version"):
         versions.setdefault(version.module_id, version)

@@ -33,13 +33,13 @@ COLOURS = [PALETTE["series-0"], PALETTE["series-1"], PALETTE["series-2"]]
 
 
 def _week_labels(weeks: Sequence[dt.date], x, height: int):
-    """About six week numbers along the axis, the last week always among them."""
-    every = max(1, len(weeks) // 6)
+    """About four weeks along the axis as people say them ("8 Jun"), the last always among them."""
+    every = max(1, len(weeks) // 4)
     labels = format_html_join(
         "",
         '<text x="{}" y="{}" font-size="{}" text-anchor="middle" fill="{}">{}</text>',
         (
-            (f"{x(i):.1f}", height - 6, FONT, PALETTE["muted"], _("W%d") % w.isocalendar().week)
+            (f"{x(i):.1f}", height - 6, FONT, PALETTE["muted"], date_format(w, _("j M")))
             for i, w in enumerate(weeks)
             if (i % every == 0 and len(weeks) - 1 - i >= every / 2) or i == len(weeks) - 1
         ),

@@ -108,6 +108,7 @@ PAGES: dict[str, list[Entry]] = {
     "week": [("manager", {}, "")],
     "goals": [("manager", {}, "")],
     "goal-edit": [("manager", _goal, "")],
+    "goal-drop": [("manager", _goal, "")],  # the "drop this goal?" confirmation
     "plans": [("manager", {}, "")],
     "plan": [("manager", _plan, "")],
     "modules": [("manager", {}, ""), ("lead", {}, "")],
@@ -136,7 +137,6 @@ NOT_PAGES = {
     "logout": "POST only",
     "tip-action": "POST only",
     "plan-reply": "POST only (the lead's reply form is on the store page)",
-    "goal-drop": "POST only",
     "store-nudge": "POST only",
     "studio-draft": "POST only",
     "studio-preview": "POST only (the editor's live preview)",

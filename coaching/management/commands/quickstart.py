@@ -1,3 +1,5 @@
+import warnings
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -71,4 +73,6 @@ def serve(addrport: str, *, debug: bool = False) -> None:
     if not debug:
         settings.DEBUG = False
         settings.WHITENOISE_USE_FINDERS = True
+        # WhiteNoise warns that STATIC_ROOT is missing; the finders make it unneeded here.
+        warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
     call_command("runserver", addrport, use_reloader=False)
