@@ -6,12 +6,10 @@ Content-Security-Policy.
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -20,7 +18,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from coaching.models import CoachingTip, TrainingModule, WeeklyPlan
 from scoring.demo import DEMO_PASSWORD
 
-from .conftest import build_chain
+from .conftest import build_chain, headless_chromium
 
 # The seed migration's categories and groups must survive each test's flush.
 pytestmark = [
@@ -28,29 +26,10 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
 
 @pytest.fixture
 def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1280,1000",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
+    driver = headless_chromium(width=1280, height=1000, flags=("--disable-quic",))
     driver.implicitly_wait(5)
     yield driver
     try:

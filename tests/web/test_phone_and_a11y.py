@@ -11,7 +11,6 @@ app has no entry here, so a new page cannot be forgotten.
 import json
 import os
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from django.urls import URLPattern, URLResolver, reverse
 
 from scoring import charts
 
-from .conftest import build_chain
+from .conftest import build_chain, headless_chromium
 
 # axe-selenium-python bundles axe-core 3.1; AXE_SCRIPT may name a newer axe.min.js (npm's
 # axe-core package) to run instead.
@@ -223,8 +222,6 @@ def test_the_stylesheet_paints_charts_with_the_same_palette():
 
 # -- The browser walk ----------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 # Chart text smaller than 12 CSS pixels once the SVG is scaled to its box.
 SMALL_CHART_TEXT = """
@@ -314,7 +311,6 @@ def site(request, django_db_setup, django_db_blocker):
 @pytest.fixture(scope="module")
 def browsers(site):
     """One headless Chromium per role, logged in once, opened when its first page comes up."""
-    from selenium import webdriver
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
@@ -326,23 +322,7 @@ def browsers(site):
     def browser(role: str):
         if role in opened:
             return opened[role]
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for flag in (
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--window-size=1366,900",
-        ):
-            options.add_argument(flag)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
+        driver = headless_chromium(width=1366, height=900, flags=("--hide-scrollbars",))
         opened[role] = driver
         if role != "anonymous":
             driver.get(f"{site.url}/accounts/login/")

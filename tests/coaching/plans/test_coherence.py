@@ -8,7 +8,7 @@
 - The training linked to a tip is of the tip's category, whoever the coach.
 """
 
-import datetime as dt
+import dataclasses
 import io
 import re
 
@@ -33,32 +33,19 @@ from scoring.selectors import (
 )
 from scoring.weeks import weeks_back
 from tests.coaching.plans import test_plans
+from tests.coaching.plans.test_focus import WEEK
+from tests.coaching.plans.test_focus import trend as focus_trend
 from tests.coaching.plans.test_plans import PLAN_WEEK, pairs
 from tests.factories import MONDAY, RegionFactory, StoreFactory, score, user_with_role
 
 pytestmark = pytest.mark.django_db
 chain = test_plans.chain  # the three-store chain the plan tests coach
-WEEK = dt.date(2026, 11, 16)
 
 
-def trend(code, score, *, region=70.0, chain=70.0, top=80.0, change=None, slope=None,
-          significant=False, noise=1.0):  # fmt: skip
-    return CategoryTrend(
-        category=Category.objects.get(code=code),
-        week=WEEK,
-        score=score,
-        responses=30,
-        low_confidence=False,
-        change=change,
-        moving_average=score,
-        slope=slope,
-        noise=noise,
-        significant=significant,
-        region_percentile=50.0,
-        chain_percentile=50.0,
-        region_median=region,
-        chain_median=chain,
-        chain_top_quartile=top,
+def trend(code, score, *, region=70.0, chain=70.0, **given) -> CategoryTrend:
+    """`test_focus.trend`, with the region's and the chain's medians apart."""
+    return dataclasses.replace(
+        focus_trend(code, score, median=chain, **given), region_median=region
     )
 
 
